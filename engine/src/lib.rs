@@ -1,0 +1,17 @@
+//! Timbrespace's real-time spectral engine: STFT/ISTFT, phase reconstruction from magnitudes
+//! (RTPGHI, a refined real-time mode, offline PGHI and Fast Griffin-Lim), voices that turn a
+//! stream of magnitude frames into audio at any block size, and resampling to the host's rate.
+//!
+//! Nothing here depends on a machine-learning framework: every object on the audio path is
+//! allocated when it is built and never again.
+
+pub mod error;
+pub mod grid;
+pub mod metrics;
+pub mod phase;
+pub mod resample;
+pub mod stft;
+pub mod voice;
+pub mod window;
+
+pub use realfft::num_complex::Complex32;

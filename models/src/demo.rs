@@ -1,0 +1,110 @@
+//! The engine demo: resynthesise a bundled soundfont note from its STFT magnitudes alone, with
+//! each real-time phase reconstruction mode, and report how close each comes.
+
+use timbrespace_engine::error::EngineError;
+use timbrespace_engine::grid::TfGrid;
+use timbrespace_engine::metrics::spectral_convergence_db;
+use timbrespace_engine::phase::refined::RefineSettings;
+use timbrespace_engine::phase::rtpghi::Lookahead;
+use timbrespace_engine::resample::StreamResampler;
+use timbrespace_engine::stft::{magnitude_stft, StftConfig};
+use timbrespace_engine::voice::{FrameSource, PhaseMode, Voice};
+use timbrespace_engine::window::WindowKind;
+
+use crate::audio_file::{read_wav_bytes, AudioFileError, MonoAudio};
+
+/// The bundled demo sound: a FluidR3 (MIT) trumpet C5, mezzo-forte, 44.1 kHz float.
+pub const DEMO_NOTE: &[u8] = include_bytes!("../../assets/demo/Trumpet_C5_mf.wav");
+
+/// The real-time modes the demo compares, with their names.
+pub const DEMO_MODES: [(&str, PhaseMode); 3] = [
+    ("rtpghi-0", PhaseMode::Rtpghi(Lookahead::Zero)),
+    ("rtpghi-1", PhaseMode::Rtpghi(Lookahead::One)),
+    (
+        "refined",
+        PhaseMode::Refined(RefineSettings {
+            active_frames: 2,
+            iterations: 3,
+            momentum: 0.3,
+        }),
+    ),
+];
+
+/// The STFT the demo analyses with: n_fft 1024, hop 256, Hann.
+pub fn demo_config() -> Result<StftConfig, EngineError> {
+    StftConfig::new(1024, 256, WindowKind::Hann)
+}
+
+/// The bundled note.
+pub fn demo_note() -> Result<MonoAudio, AudioFileError> {
+    read_wav_bytes(DEMO_NOTE, "bundled demo note")
+}
+
+/// Plays the frames of a spectrogram once, then silence.
+struct SpectrogramSource<'a> {
+    frames: &'a TfGrid<f32>,
+    next: usize,
+}
+
+impl FrameSource for SpectrogramSource<'_> {
+    fn next_frame(&mut self, frame: &mut [f32]) -> bool {
+        if self.next < self.frames.frames() {
+            frame.copy_from_slice(self.frames.frame(self.next));
+        } else {
+            frame.fill(0.0);
+        }
+        self.next += 1;
+        true
+    }
+}
+
+/// One resynthesis: the audio at the source's rate (latency removed) and its spectral
+/// convergence against the original magnitudes.
+pub struct Resynthesis {
+    /// The resynthesised samples, aligned with the input.
+    pub audio: MonoAudio,
+    /// Spectral convergence in dB (lower is better).
+    pub sc_db: f64,
+}
+
+/// Streams `input`'s magnitudes through a real-time voice in host-sized blocks of 512 samples
+/// and measures the result.
+pub fn resynthesise(input: &MonoAudio, config: &StftConfig, mode: PhaseMode) -> Resynthesis {
+    let frames = magnitude_stft(config, &input.samples);
+    let mut voice = Voice::new(config, mode);
+    let latency = voice.latency_samples();
+    let mut source = SpectrogramSource {
+        frames: &frames,
+        next: 0,
+    };
+    let mut out = vec![0.0; input.samples.len() + latency];
+    for block in out.chunks_mut(512) {
+        voice.render(block, &mut source);
+    }
+    out.drain(..latency);
+    let sc_db = spectral_convergence_db(config, &frames, &out);
+    Resynthesis {
+        audio: MonoAudio {
+            samples: out,
+            rate: input.rate,
+        },
+        sc_db,
+    }
+}
+
+/// Resamples audio to `rate` with the engine's real-time resampler (latency removed).
+pub fn resample(audio: &MonoAudio, rate: u32) -> Result<MonoAudio, EngineError> {
+    let mut resampler = StreamResampler::new(audio.rate as usize, rate as usize, 256)?;
+    let delay = resampler.delay();
+    let wanted = (audio.samples.len() as u64 * u64::from(rate) / u64::from(audio.rate)) as usize;
+    let mut out = vec![0.0; wanted + delay];
+    let mut next = 0;
+    resampler.render(&mut out, &mut |chunk: &mut [f32]| {
+        for s in chunk {
+            *s = audio.samples.get(next).copied().unwrap_or(0.0);
+            next += 1;
+        }
+    });
+    out.drain(..delay);
+    Ok(MonoAudio { samples: out, rate })
+}
