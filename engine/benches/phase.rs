@@ -120,31 +120,16 @@ fn measure_lattice(cfg: &StftConfig, signals: &[Signal], quick: bool) -> Vec<Row
             Box::new(RefinedRtpghi::new(c, RefineSettings::default()))
         }),
     ];
-    let window = cfg.window().name();
     let targets: Vec<TfGrid<f32>> = signals
         .iter()
         .map(|s| magnitude_stft(cfg, &s.samples))
         .collect();
     let mut rows = Vec::new();
     for (method, build) in streaming {
-        let mut row = Row {
-            method,
-            window,
-            hop: cfg.hop(),
-            scores: vec![],
-            names: vec![],
-            times: vec![],
-        };
-        for (signal, target) in signals.iter().zip(&targets) {
-            let mut reconstructor = build(cfg);
-            let (spectra, times) = timed_stream(reconstructor.as_mut(), target);
-            let y = istft(cfg, &spectra, signal.samples.len());
-            row.scores.push(spectral_convergence_db(cfg, target, &y));
-            row.names.push(signal.name.clone());
-            row.times.extend(times);
-        }
-        eprintln!("  {method} {window} hop {}: done", cfg.hop());
-        rows.push(row);
+        rows.push(measure(method, cfg, signals, &targets, |signal, target| {
+            let (spectra, times) = timed_stream(build(cfg).as_mut(), target);
+            (istft(cfg, &spectra, signal.samples.len()), times)
+        }));
     }
     type Offline = fn(&StftConfig, &TfGrid<f32>, usize) -> Vec<f32>;
     let mut offline: Vec<(&str, Offline)> = vec![("Offline PGHI", |c, s, len| {
@@ -159,26 +144,40 @@ fn measure_lattice(cfg: &StftConfig, signals: &[Signal], quick: bool) -> Vec<Row
         }));
     }
     for (method, run) in offline {
-        let mut row = Row {
-            method,
-            window,
-            hop: cfg.hop(),
-            scores: vec![],
-            names: vec![],
-            times: vec![],
-        };
-        for (signal, target) in signals.iter().zip(&targets) {
+        rows.push(measure(method, cfg, signals, &targets, |signal, target| {
             let start = Instant::now();
             let y = run(cfg, target, signal.samples.len());
             let per_frame = start.elapsed().as_secs_f64() * 1e6 / target.frames() as f64;
-            row.scores.push(spectral_convergence_db(cfg, target, &y));
-            row.names.push(signal.name.clone());
-            row.times.push(per_frame);
-        }
-        eprintln!("  {method} {window} hop {}: done", cfg.hop());
-        rows.push(row);
+            (y, vec![per_frame])
+        }));
     }
     rows
+}
+
+/// Runs one method over every signal: `run` returns the reconstruction and per-frame times.
+fn measure(
+    method: &'static str,
+    cfg: &StftConfig,
+    signals: &[Signal],
+    targets: &[TfGrid<f32>],
+    mut run: impl FnMut(&Signal, &TfGrid<f32>) -> (Vec<f32>, Vec<f64>),
+) -> Row {
+    let mut row = Row {
+        method,
+        window: cfg.window().name(),
+        hop: cfg.hop(),
+        scores: vec![],
+        names: vec![],
+        times: vec![],
+    };
+    for (signal, target) in signals.iter().zip(targets) {
+        let (y, times) = run(signal, target);
+        row.scores.push(spectral_convergence_db(cfg, target, &y));
+        row.names.push(signal.name.clone());
+        row.times.extend(times);
+    }
+    eprintln!("  {method} {} hop {}: done", row.window, row.hop);
+    row
 }
 
 /// Streams a spectrogram through a reconstructor, timing each call.

@@ -11,7 +11,8 @@
 
 mod soundfont;
 
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
 
@@ -72,7 +73,43 @@ fn test() -> Result<()> {
         "warnings",
     ])
     .run()?;
-    cargo(&["test", "--workspace"]).run()
+    run_tests_with_summary()
+}
+
+/// `cargo test --workspace`, echoing its output and closing with one line that totals every
+/// test binary's results (cargo's own last line is that of the last, often empty, binary).
+fn run_tests_with_summary() -> Result<()> {
+    let mut child = cargo(&["test", "--workspace"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot start cargo test")?;
+    let (mut passed, mut failed) = (0u64, 0u64);
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line?;
+            println!("{line}");
+            if let Some(counts) = line.strip_prefix("test result: ") {
+                passed += count_before(counts, "passed");
+                failed += count_before(counts, "failed");
+            }
+        }
+    }
+    let status = child.wait()?;
+    println!("summary: {passed} passed, {failed} failed");
+    if !status.success() {
+        bail!("cargo test failed ({status})");
+    }
+    Ok(())
+}
+
+/// The number just before `label` in a cargo `test result:` line
+/// (`ok. 6 passed; 0 failed; …`).
+fn count_before(line: &str, label: &str) -> u64 {
+    line.split(';')
+        .find_map(|part| part.trim().strip_suffix(label))
+        .and_then(|n| n.split_whitespace().last())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 fn cargo(args: &[&str]) -> Command {

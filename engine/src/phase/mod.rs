@@ -2,9 +2,9 @@
 //! offline references (PGHI, Fast Griffin-Lim, PGHI-initialised Fast Griffin-Lim).
 
 mod gradient;
-mod heap;
 mod integrate;
 pub mod offline;
+mod queue;
 pub mod refined;
 pub mod rtpghi;
 

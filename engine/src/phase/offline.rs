@@ -60,7 +60,8 @@ pub fn pghi(config: &StftConfig, mags: &TfGrid<f32>, tolerance: f32) -> TfGrid<C
         phase: &mut phase,
         state: &mut state,
     };
-    HeapIntegrator::new(frames * bins).run(&mut field, 0..0, |state| {
+    let key_range = (threshold.ln(), loudest.max(threshold).ln());
+    HeapIntegrator::new(frames * bins).run(&mut field, key_range, 0..0, |state| {
         while next < order.len() && state[order[next]] != Cell::Unknown {
             next += 1;
         }

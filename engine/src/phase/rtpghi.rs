@@ -228,10 +228,11 @@ impl Rtpghi {
             state: &mut self.state,
         };
         let log_grid = &self.log_grid;
-        self.integrator.run(&mut field, 0..b, |state| {
-            (b..2 * b)
-                .filter(|&c| state[c] == Cell::Unknown)
-                .max_by(|&x, &y| log_grid[x].total_cmp(&log_grid[y]))
-        });
+        self.integrator
+            .run(&mut field, (threshold, loudest.ln()), 0..b, |state| {
+                (b..2 * b)
+                    .filter(|&c| state[c] == Cell::Unknown)
+                    .max_by(|&x, &y| log_grid[x].total_cmp(&log_grid[y]))
+            });
     }
 }
