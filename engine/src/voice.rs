@@ -1,5 +1,6 @@
 //! A voice: one stream of magnitude frames turned into audio, at any host block size.
 
+use crate::grid::TfGrid;
 use crate::phase::refined::{RefineSettings, RefinedRtpghi};
 use crate::phase::rtpghi::{Lookahead, Rtpghi};
 use crate::phase::FrameReconstructor;
@@ -29,6 +30,43 @@ pub trait FrameSource {
     /// Writes the next hop's magnitudes (`bins` values) into `frame` and returns true, or
     /// returns false (leaving `frame` alone) to keep playing the previous frame.
     fn next_frame(&mut self, frame: &mut [f32]) -> bool;
+}
+
+/// Plays the frames of a spectrogram one per hop; after the last one, either holds it or plays
+/// silence. For offline renders and tests: the plugin's sources are decoders.
+pub struct SpectrogramSource<'a> {
+    frames: &'a TfGrid<f32>,
+    /// Index of the next frame to hand out.
+    next: usize,
+    /// After the last frame: keep it sounding (true) or fall silent (false).
+    hold_last: bool,
+}
+
+impl<'a> SpectrogramSource<'a> {
+    /// A source starting at the first frame of `frames`.
+    pub fn new(frames: &'a TfGrid<f32>, hold_last: bool) -> Self {
+        Self {
+            frames,
+            next: 0,
+            hold_last,
+        }
+    }
+}
+
+impl FrameSource for SpectrogramSource<'_> {
+    fn next_frame(&mut self, frame: &mut [f32]) -> bool {
+        let j = self.next;
+        self.next = self.next.saturating_add(1);
+        if j < self.frames.frames() {
+            frame.copy_from_slice(self.frames.frame(j));
+            true
+        } else if self.hold_last {
+            false
+        } else {
+            frame.fill(0.0);
+            true
+        }
+    }
 }
 
 /// Magnitudes smaller than this are treated as zero, so no subnormal number enters the

@@ -8,33 +8,8 @@ use timbrespace_engine::metrics::spectral_convergence_db;
 use timbrespace_engine::phase::refined::RefineSettings;
 use timbrespace_engine::phase::rtpghi::Lookahead;
 use timbrespace_engine::stft::{magnitude_stft, StftConfig};
-use timbrespace_engine::voice::{FrameSource, PhaseMode, Voice};
+use timbrespace_engine::voice::{PhaseMode, SpectrogramSource, Voice};
 use timbrespace_engine::window::WindowKind;
-
-/// Plays the frames of a grid one per hop, then reports "no change" (keeps the last frame)
-/// or silence.
-struct GridSource<'a> {
-    frames: &'a TfGrid<f32>,
-    next: usize,
-    /// What to do after the last frame: hold it (true) or play silence (false).
-    hold: bool,
-}
-
-impl FrameSource for GridSource<'_> {
-    fn next_frame(&mut self, frame: &mut [f32]) -> bool {
-        let j = self.next;
-        self.next += 1;
-        if j < self.frames.frames() {
-            frame.copy_from_slice(self.frames.frame(j));
-            true
-        } else if self.hold {
-            false
-        } else {
-            frame.fill(0.0);
-            true
-        }
-    }
-}
 
 fn config() -> StftConfig {
     StftConfig::new(1024, 256, WindowKind::Hann).expect("valid config")
@@ -53,11 +28,7 @@ const MODES: [PhaseMode; 3] = [
 fn render(mode: PhaseMode, frames: &TfGrid<f32>, len: usize, block: usize) -> Vec<f32> {
     let cfg = config();
     let mut voice = Voice::new(&cfg, mode);
-    let mut source = GridSource {
-        frames,
-        next: 0,
-        hold: false,
-    };
+    let mut source = SpectrogramSource::new(frames, false);
     let mut out = vec![0.0; len];
     for chunk in out.chunks_mut(block) {
         voice.render(chunk, &mut source);
@@ -159,11 +130,7 @@ fn a_held_frame_keeps_sounding_steadily() {
         .expect("one frame");
     for mode in MODES {
         let mut voice = Voice::new(&cfg, mode);
-        let mut source = GridSource {
-            frames: &mid,
-            next: 0,
-            hold: true,
-        };
+        let mut source = SpectrogramSource::new(&mid, true);
         let mut out = vec![0.0; 44_100];
         voice.render(&mut out, &mut source);
         // After the attack, the level of successive 100 ms windows stays within 1 dB.

@@ -2,13 +2,12 @@
 //! each real-time phase reconstruction mode, and report how close each comes.
 
 use timbrespace_engine::error::EngineError;
-use timbrespace_engine::grid::TfGrid;
 use timbrespace_engine::metrics::spectral_convergence_db;
 use timbrespace_engine::phase::refined::RefineSettings;
 use timbrespace_engine::phase::rtpghi::Lookahead;
 use timbrespace_engine::resample::StreamResampler;
 use timbrespace_engine::stft::{magnitude_stft, StftConfig};
-use timbrespace_engine::voice::{FrameSource, PhaseMode, Voice};
+use timbrespace_engine::voice::{PhaseMode, SpectrogramSource, Voice};
 use timbrespace_engine::window::WindowKind;
 
 use crate::audio_file::{read_wav_bytes, AudioFileError, MonoAudio};
@@ -40,24 +39,6 @@ pub fn demo_note() -> Result<MonoAudio, AudioFileError> {
     read_wav_bytes(DEMO_NOTE, "bundled demo note")
 }
 
-/// Plays the frames of a spectrogram once, then silence.
-struct SpectrogramSource<'a> {
-    frames: &'a TfGrid<f32>,
-    next: usize,
-}
-
-impl FrameSource for SpectrogramSource<'_> {
-    fn next_frame(&mut self, frame: &mut [f32]) -> bool {
-        if self.next < self.frames.frames() {
-            frame.copy_from_slice(self.frames.frame(self.next));
-        } else {
-            frame.fill(0.0);
-        }
-        self.next += 1;
-        true
-    }
-}
-
 /// One resynthesis: the audio at the source's rate (latency removed) and its spectral
 /// convergence against the original magnitudes.
 pub struct Resynthesis {
@@ -73,10 +54,7 @@ pub fn resynthesise(input: &MonoAudio, config: &StftConfig, mode: PhaseMode) -> 
     let frames = magnitude_stft(config, &input.samples);
     let mut voice = Voice::new(config, mode);
     let latency = voice.latency_samples();
-    let mut source = SpectrogramSource {
-        frames: &frames,
-        next: 0,
-    };
+    let mut source = SpectrogramSource::new(&frames, false);
     let mut out = vec![0.0; input.samples.len() + latency];
     for block in out.chunks_mut(512) {
         voice.render(block, &mut source);

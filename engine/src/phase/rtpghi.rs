@@ -95,11 +95,6 @@ impl Rtpghi {
         }
     }
 
-    /// The phase of the last reconstructed frame, which the next frame integrates from.
-    pub fn last_phase(&self) -> &[f32] {
-        &self.phase[self.bins..]
-    }
-
     /// Replaces the phase of the last reconstructed frame (a refinement stage feeds its
     /// improved phase back so that the next frame continues from it).
     pub fn set_last_phase(&mut self, spectrum: &[Complex32]) {
