@@ -1,6 +1,7 @@
 //! Timbrespace's real-time spectral engine: STFT/ISTFT, phase reconstruction from magnitudes
 //! (RTPGHI, a refined real-time mode, offline PGHI and Fast Griffin-Lim), voices that turn a
-//! stream of magnitude frames into audio at any block size, and resampling to the host's rate.
+//! stream of magnitude frames into audio at any block size, resampling to the host's rate, and
+//! the `.tsm` model file with the allocation-free decoder kernel that plays it.
 //!
 //! Nothing here depends on a machine-learning framework: every object on the audio path is
 //! allocated when it is built and never again.
@@ -8,6 +9,7 @@
 pub mod error;
 pub mod grid;
 pub mod metrics;
+pub mod model;
 pub mod phase;
 pub mod resample;
 pub mod stft;

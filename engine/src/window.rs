@@ -59,6 +59,17 @@ impl WindowKind {
             .collect()
     }
 
+    /// The window named `name` (as [`WindowKind::name`] prints it); `gauss` is [`WindowKind::GAUSSIAN`].
+    pub fn from_name(name: &str) -> Option<WindowKind> {
+        match name {
+            "hann" => Some(WindowKind::Hann),
+            "hamming" => Some(WindowKind::Hamming),
+            "blackman" => Some(WindowKind::Blackman),
+            "gauss" => Some(WindowKind::GAUSSIAN),
+            _ => None,
+        }
+    }
+
     /// A short lowercase name for tables and command lines.
     pub fn name(&self) -> &'static str {
         match self {

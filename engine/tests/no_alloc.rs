@@ -4,6 +4,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+mod common;
+
+use timbrespace_engine::model::DecoderKernel;
 use timbrespace_engine::phase::refined::RefineSettings;
 use timbrespace_engine::phase::rtpghi::Lookahead;
 use timbrespace_engine::resample::StreamResampler;
@@ -99,4 +102,20 @@ fn the_counter_sees_allocations() {
         std::hint::black_box(vec![1u8; 100]);
     });
     assert!(count >= 1);
+}
+
+#[test]
+fn decoder_kernel_never_allocates() {
+    for conv in [false, true] {
+        let model = common::tiny_model::tiny_model(conv, 4);
+        let mut kernel = DecoderKernel::new(&model, 4).expect("kernel");
+        let z = vec![0.3; 4 * kernel.latent()];
+        let mut out = vec![0.0; 4 * kernel.bins()];
+        let count = allocations_during(|| {
+            kernel.decode_batch(&z, &mut out);
+            kernel.decode_magnitudes(&z[..kernel.latent()], &mut out[..kernel.bins()]);
+        });
+        assert_eq!(count, 0, "conv={conv}");
+        assert!(out.iter().all(|v| v.is_finite()));
+    }
 }

@@ -24,6 +24,9 @@ pub enum AudioFileError {
         /// hound's error.
         source: hound::Error,
     },
+    /// A file or folder could not be created or written.
+    #[error("cannot write {0}")]
+    Io(String),
     /// A WAV file with no channels or no samples.
     #[error("WAV {0} holds no audio")]
     Empty(String),

@@ -1,88 +1,64 @@
-//! The engine demo: resynthesise a bundled soundfont note from its STFT magnitudes alone, with
-//! each real-time phase reconstruction mode, and report how close each comes.
+//! The main job: a short latent morph rendered with the embedded default model.
 
-use timbrespace_engine::error::EngineError;
-use timbrespace_engine::metrics::spectral_convergence_db;
-use timbrespace_engine::phase::refined::RefineSettings;
-use timbrespace_engine::phase::rtpghi::Lookahead;
-use timbrespace_engine::resample::StreamResampler;
-use timbrespace_engine::stft::{magnitude_stft, StftConfig};
-use timbrespace_engine::voice::{PhaseMode, SpectrogramSource, Voice};
-use timbrespace_engine::window::WindowKind;
+use timbrespace_engine::model::file::{POINTS_LABELS, POINTS_MU};
+use timbrespace_engine::model::{ModelFile, ModelFileError};
 
-use crate::audio_file::{read_wav_bytes, AudioFileError, MonoAudio};
+use crate::labels::INSTRUMENT;
 
-/// The bundled demo sound: a FluidR3 (MIT) trumpet C5, mezzo-forte, 44.1 kHz float.
-pub const DEMO_NOTE: &[u8] = include_bytes!("../../assets/demo/Trumpet_C5_mf.wav");
+/// The default model (trained by `cargo xtask train-default` on FluidR3 soundfont notes).
+pub const DEFAULT_MODEL: &[u8] = include_bytes!("../../assets/default.tsm");
 
-/// The real-time modes the demo compares, with their names.
-pub const DEMO_MODES: [(&str, PhaseMode); 3] = [
-    ("rtpghi-0", PhaseMode::Rtpghi(Lookahead::Zero)),
-    ("rtpghi-1", PhaseMode::Rtpghi(Lookahead::One)),
-    (
-        "refined",
-        PhaseMode::Refined(RefineSettings {
-            active_frames: 2,
-            iterations: 3,
-            momentum: 0.3,
-        }),
-    ),
-];
-
-/// The STFT the demo analyses with: n_fft 1024, hop 256, Hann.
-pub fn demo_config() -> Result<StftConfig, EngineError> {
-    StftConfig::new(1024, 256, WindowKind::Hann)
+/// The embedded default model, validated like any other.
+pub fn default_model() -> Result<ModelFile, ModelFileError> {
+    ModelFile::from_bytes(DEFAULT_MODEL)
 }
 
-/// The bundled note.
-pub fn demo_note() -> Result<MonoAudio, AudioFileError> {
-    read_wav_bytes(DEMO_NOTE, "bundled demo note")
-}
-
-/// One resynthesis: the audio at the source's rate (latency removed) and its spectral
-/// convergence against the original magnitudes.
-pub struct Resynthesis {
-    /// The resynthesised samples, aligned with the input.
-    pub audio: MonoAudio,
-    /// Spectral convergence in dB (lower is better).
-    pub sc_db: f64,
-}
-
-/// Streams `input`'s magnitudes through a real-time voice in host-sized blocks of 512 samples
-/// and measures the result.
-pub fn resynthesise(input: &MonoAudio, config: &StftConfig, mode: PhaseMode) -> Resynthesis {
-    let frames = magnitude_stft(config, &input.samples);
-    let mut voice = Voice::new(config, mode);
-    let latency = voice.latency_samples();
-    let mut source = SpectrogramSource::new(&frames, false);
-    let mut out = vec![0.0; input.samples.len() + latency];
-    for block in out.chunks_mut(512) {
-        voice.render(block, &mut source);
-    }
-    out.drain(..latency);
-    let sc_db = spectral_convergence_db(config, &frames, &out);
-    Resynthesis {
-        audio: MonoAudio {
-            samples: out,
-            rate: input.rate,
-        },
-        sc_db,
-    }
-}
-
-/// Resamples audio to `rate` with the engine's real-time resampler (latency removed).
-pub fn resample(audio: &MonoAudio, rate: u32) -> Result<MonoAudio, EngineError> {
-    let mut resampler = StreamResampler::new(audio.rate as usize, rate as usize, 256)?;
-    let delay = resampler.delay();
-    let wanted = (audio.samples.len() as u64 * u64::from(rate) / u64::from(audio.rate)) as usize;
-    let mut out = vec![0.0; wanted + delay];
-    let mut next = 0;
-    resampler.render(&mut out, &mut |chunk: &mut [f32]| {
-        for s in chunk {
-            *s = audio.samples.get(next).copied().unwrap_or(0.0);
-            next += 1;
+/// Two latent points worth morphing between, and what they are: the centroids of the first
+/// and last instrument among the training points, or the ends of the first PCA axis (±2σ) for
+/// a model without instrument labels.
+pub fn morph_ends(model: &ModelFile) -> Result<(Vec<f32>, Vec<f32>, String), ModelFileError> {
+    let latent = model.manifest.architecture.latent;
+    let mu = &model.tensor(POINTS_MU)?.data;
+    let labels = &model.tensor(POINTS_LABELS)?.data;
+    let kinds = model.manifest.labels.len();
+    if let Some((k, set)) = model
+        .manifest
+        .labels
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.name == INSTRUMENT && s.classes.len() >= 2)
+    {
+        let centroid = |class: usize| -> Option<Vec<f32>> {
+            let rows: Vec<&[f32]> = mu
+                .chunks_exact(latent)
+                .zip(labels.chunks_exact(kinds))
+                .filter(|(_, l)| l[k] == class as f32)
+                .map(|(z, _)| z)
+                .collect();
+            (!rows.is_empty()).then(|| {
+                (0..latent)
+                    .map(|j| rows.iter().map(|z| z[j]).sum::<f32>() / rows.len() as f32)
+                    .collect()
+            })
+        };
+        let last = set.classes.len() - 1;
+        if let (Some(a), Some(b)) = (centroid(0), centroid(last)) {
+            return Ok((a, b, format!("{} → {}", set.classes[0], set.classes[last])));
         }
-    });
-    out.drain(..delay);
-    Ok(MonoAudio { samples: out, rate })
+    }
+    let mean = &model.tensor("projection.pca.mean")?.data;
+    let mixing = &model.tensor("projection.pca.mixing")?.data;
+    let scale = model.tensor("projection.pca.scale")?.data[0];
+    let dims = model
+        .manifest
+        .projections
+        .iter()
+        .find(|p| p.name == "pca")
+        .map_or(latent, |p| p.dims);
+    let end = |s: f32| {
+        (0..latent)
+            .map(|j| mean[j] + mixing[j * dims] * s * scale)
+            .collect()
+    };
+    Ok((end(-2.0), end(2.0), "first PCA axis, −2σ → +2σ".into()))
 }

@@ -1,7 +1,24 @@
-//! Timbrespace's offline half: datasets of real notes, the demo, and (in later releases)
-//! training, evaluation and model files. The `timbrespace` command line lives in `main.rs`.
+//! Timbrespace's offline half: datasets, the spectral VAE and its training, projections,
+//! evaluation, model export and offline rendering. The `timbrespace` command line lives in
+//! `main.rs`.
 
+pub mod adam;
 pub mod audio_file;
+pub mod audio_import;
+pub mod dataset;
 pub mod demo;
+pub mod evaluate;
+pub mod export;
+pub mod labels;
+pub mod linalg;
 pub mod notes;
+pub mod objective;
+pub mod plots;
+pub mod projection;
+pub mod random;
+pub mod resynthesis;
 pub mod soundfont;
+pub mod synth;
+pub mod toy;
+pub mod train;
+pub mod vae;

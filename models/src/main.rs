@@ -1,20 +1,20 @@
 //! `timbrespace`: the command line of Timbrespace's offline tools.
 
-use std::path::PathBuf;
+mod cli;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use timbrespace_models::audio_file::write_wav;
-use timbrespace_models::demo::{demo_config, demo_note, resample, resynthesise, DEMO_MODES};
-use timbrespace_models::notes::{find_instrument, Instrument, INSTRUMENTS};
-use timbrespace_models::soundfont::{render_notes, NoteRenderer, NoteTiming};
+/// candle allocates a fresh buffer for every operation; glibc's malloc returns the big ones to
+/// the OS and page-faults on reuse, which made training 2–3× slower (NOTES).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(
     name = "timbrespace",
     version,
-    about = "Timbrespace: neural spectral synthesis tools"
+    about = "Timbrespace: train, evaluate and play spectral VAE models of sounds"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -23,135 +23,52 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Resynthesise the bundled trumpet note from its magnitudes alone with each real-time
-    /// phase reconstruction mode, print their spectral convergence, and write one as WAV.
-    Demo {
-        /// Where to write the resynthesis.
-        #[arg(long, default_value = "demo.wav")]
-        out: PathBuf,
-        /// Which mode to write: rtpghi-0, rtpghi-1 or refined.
-        #[arg(long, default_value = "refined")]
-        mode: String,
-        /// Output sample rate in Hz (resampled from the note's 44.1 kHz if different).
-        #[arg(long, default_value_t = 44_100)]
-        rate: u32,
-    },
-    /// Build datasets.
+    /// Render a short latent morph with the embedded default model.
+    Demo(cli::render::DemoArgs),
+    /// Generate datasets (soundfont notes, toy sounds).
     Dataset {
         #[command(subcommand)]
-        kind: DatasetKind,
+        kind: cli::dataset::DatasetKind,
     },
-}
-
-#[derive(Subcommand)]
-enum DatasetKind {
-    /// Render isolated notes of the timbre study's 12 instruments from an SF2 soundfont:
-    /// every semitone of each range at pp, p, mf and ff, as OUT/Instrument/Instrument_Note_dyn.wav.
-    Notes {
-        /// The SF2 soundfont (`cargo xtask fetch-soundfont` puts FluidR3_GM.sf2 in data/).
-        #[arg(long, default_value = "data/soundfonts/FluidR3_GM.sf2")]
-        soundfont: PathBuf,
-        /// Output folder.
-        #[arg(long, default_value = "data/notes")]
-        out: PathBuf,
-        /// Sample rate in Hz.
-        #[arg(long, default_value_t = 44_100)]
-        rate: u32,
-        /// Only these instruments (comma-separated names), instead of all twelve.
-        #[arg(long, value_delimiter = ',')]
-        instruments: Vec<String>,
-        /// Seconds each note is held before its release.
-        #[arg(long, default_value_t = 1.0)]
-        hold: f32,
-    },
+    /// Train a model on a folder of sounds and write a .tsm file.
+    Train(Box<cli::train::TrainArgs>),
+    /// Score a model on its test split against PCA; write report.json and plots.
+    Eval(cli::eval::EvalArgs),
+    /// Show a model's manifest and sizes.
+    Inspect(cli::model_io::InspectArgs),
+    /// Encode a sound into latent vectors (CSV, one row per frame).
+    Encode(cli::model_io::EncodeArgs),
+    /// Decode latent vectors (CSV) to audio.
+    Decode(cli::model_io::DecodeArgs),
+    /// Render a latent trajectory or a morph between two sounds to WAV.
+    Render(cli::render::RenderArgs),
+    /// Cross-synthesis: play any sound through the model, frame by frame.
+    Cross(cli::render::CrossArgs),
 }
 
 fn main() -> Result<()> {
+    configure_threads();
     match Cli::parse().command {
-        Command::Demo { out, mode, rate } => demo(out, &mode, rate),
-        Command::Dataset {
-            kind:
-                DatasetKind::Notes {
-                    soundfont,
-                    out,
-                    rate,
-                    instruments,
-                    hold,
-                },
-        } => notes(&soundfont, &out, rate, &instruments, hold),
+        Command::Demo(args) => cli::render::demo(&args),
+        Command::Dataset { kind } => cli::dataset::run(&kind),
+        Command::Train(args) => cli::train::run(&args),
+        Command::Eval(args) => cli::eval::run(&args),
+        Command::Inspect(args) => cli::model_io::inspect(&args),
+        Command::Encode(args) => cli::model_io::encode(&args),
+        Command::Decode(args) => cli::model_io::decode(&args),
+        Command::Render(args) => cli::render::render(&args),
+        Command::Cross(args) => cli::render::cross(&args),
     }
 }
 
-fn demo(out: PathBuf, mode: &str, rate: u32) -> Result<()> {
-    let Some(&(_, chosen)) = DEMO_MODES.iter().find(|(name, _)| *name == mode) else {
-        let names: Vec<_> = DEMO_MODES.iter().map(|(n, _)| *n).collect();
-        bail!("unknown mode {mode:?}; choose one of {}", names.join(", "));
-    };
-    let note = demo_note()?;
-    let config = demo_config()?;
-    println!(
-        "Resynthesising the bundled trumpet note ({:.2} s at {} Hz) from magnitudes alone",
-        note.samples.len() as f32 / note.rate as f32,
-        note.rate
-    );
-    println!(
-        "n_fft {}, hop {}, Hann window",
-        config.n_fft(),
-        config.hop()
-    );
-    let mut written = None;
-    for (name, phase_mode) in DEMO_MODES {
-        let result = resynthesise(&note, &config, phase_mode);
-        println!("  {name:<9} spectral convergence {:>6.1} dB", result.sc_db);
-        if phase_mode == chosen {
-            written = Some(result.audio);
+/// Use every core for matrix products but keep candle's element-wise pool to one thread: its
+/// workers spin after each op and steal cores from the matrix products (NOTES). A user's own
+/// settings win.
+fn configure_threads() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for (name, value) in [("RAYON_NUM_THREADS", cores), ("CANDLE_NUM_THREADS", 1)] {
+        if std::env::var_os(name).is_none() {
+            std::env::set_var(name, value.to_string());
         }
     }
-    let audio = written.context("the chosen mode was not rendered")?;
-    let audio = if rate == audio.rate {
-        audio
-    } else {
-        resample(&audio, rate)?
-    };
-    write_wav(&out, &audio)?;
-    println!("Wrote {} ({mode}, {} Hz)", out.display(), audio.rate);
-    Ok(())
-}
-
-fn notes(
-    soundfont: &std::path::Path,
-    out: &std::path::Path,
-    rate: u32,
-    names: &[String],
-    hold: f32,
-) -> Result<()> {
-    let instruments: Vec<Instrument> = if names.is_empty() {
-        INSTRUMENTS.to_vec()
-    } else {
-        names
-            .iter()
-            .map(|n| find_instrument(n).with_context(|| format!("unknown instrument {n:?}")))
-            .collect::<Result<_>>()?
-    };
-    let renderer = NoteRenderer::open(soundfont, rate)?;
-    let timing = NoteTiming {
-        hold: hold.clamp(0.05, 30.0),
-        ..NoteTiming::default()
-    };
-    let mut count = 0;
-    let summary = render_notes(&renderer, &instruments, timing, out, &mut |_| {
-        count += 1;
-        if count % 100 == 0 {
-            println!("  {count} notes");
-        }
-    })?;
-    println!("Wrote {} notes to {}", summary.written.len(), out.display());
-    if !summary.silent.is_empty() {
-        println!(
-            "Skipped {} silent notes: {}",
-            summary.silent.len(),
-            summary.silent.join(", ")
-        );
-    }
-    Ok(())
 }

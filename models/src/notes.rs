@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-/// Pitch-class names used in file names (sharps, as MIDI tools print them).
-const PITCH_CLASSES: [&str; 12] = [
+/// Pitch-class names used in file names and labels (sharps, as MIDI tools print them).
+pub const PITCH_CLASSES: [&str; 12] = [
     "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B",
 ];
 

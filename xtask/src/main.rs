@@ -7,6 +7,9 @@
 //! - `cargo xtask dataset notes [ARGS]` — render isolated instrument notes into `data/notes/`
 //!   (ARGS go to `timbrespace dataset notes`).
 //! - `cargo xtask bench-phase [ARGS]` — the phase reconstruction benchmark table.
+//! - `cargo xtask bench-model` — model load time and decoder-kernel cost per frame.
+//! - `cargo xtask train-default` — rebuild `assets/default.tsm` from the soundfont notes.
+//! - `cargo xtask bench-vae` — VAE vs PCA at latent sizes 4, 8, 16 on toy and soundfont data.
 //! - `cargo xtask bundle …` — nice-plug's plugin bundler.
 
 mod soundfont;
@@ -24,18 +27,12 @@ fn main() -> Result<()> {
         Some("fetch-soundfont") => soundfont::fetch().map(|_| ()),
         Some("dataset") if args.get(1).map(String::as_str) == Some("notes") => {
             soundfont::fetch()?;
-            cargo(&[
-                "run",
-                "--release",
-                "--quiet",
-                "-p",
-                "timbrespace-models",
-                "--bin",
-            ])
-            .arg("timbrespace")
-            .args(["--", "dataset", "notes"])
-            .args(&args[2..])
-            .run()
+            timbrespace(&["dataset", "notes"]).args(&args[2..]).run()
+        }
+        Some("train-default") => train_default(),
+        Some("bench-vae") => bench_vae(),
+        Some("bench-model") => {
+            cargo(&["bench", "-p", "timbrespace-engine", "--bench", "model"]).run()
         }
         Some("bench-phase") => cargo(&[
             "bench",
@@ -53,7 +50,7 @@ fn main() -> Result<()> {
         _ => {
             eprintln!(
                 "usage: cargo xtask <test | fetch-soundfont | dataset notes [ARGS] | \
-                 bench-phase [ARGS] | bundle PACKAGE [--release]>"
+                 bench-phase [ARGS] | bench-model | bench-vae | train-default | bundle PACKAGE [--release]>"
             );
             bail!("unknown or missing command")
         }
@@ -110,6 +107,107 @@ fn count_before(line: &str, label: &str) -> u64 {
         .and_then(|n| n.split_whitespace().last())
         .and_then(|n| n.parse().ok())
         .unwrap_or(0)
+}
+
+/// Folder of the default model's training notes (22.05 kHz, git-ignored).
+const DEFAULT_NOTES: &str = "data/notes-22k";
+
+/// The default model's recipe: FluidR3 notes of the 12 timbre-study instruments at 22.05 kHz,
+/// a 16-dimensional MLP VAE (β-KL), seed 0. The result replaces `assets/default.tsm`.
+fn train_default() -> Result<()> {
+    soundfont::fetch()?;
+    render_default_notes()?;
+    timbrespace(&[
+        "train",
+        DEFAULT_NOTES,
+        "--out",
+        "assets/default.tsm",
+        "--latent",
+        "16",
+        "--max-frames-per-file",
+        "8",
+        "--epochs",
+        "120",
+        "--patience",
+        "8",
+        "--seed",
+        "0",
+    ])
+    .run()
+}
+
+/// Train VAEs of latent size 4, 8 and 16 on additive toy sounds and on the soundfont notes;
+/// each run prints its evaluation table (VAE vs PCA of the same size) into
+/// `target/bench-vae/*.log`.
+fn bench_vae() -> Result<()> {
+    soundfont::fetch()?;
+    timbrespace(&[
+        "dataset",
+        "toy",
+        "additive",
+        "--out",
+        "data/toy-additive",
+        "--count",
+        "3000",
+    ])
+    .run()?;
+    render_default_notes()?;
+    std::fs::create_dir_all("target/bench-vae")?;
+    for (name, data, frames) in [
+        ("toy", "data/toy-additive", "4"),
+        ("notes", DEFAULT_NOTES, "8"),
+    ] {
+        for latent in ["4", "8", "16"] {
+            let out = format!("target/bench-vae/{name}-{latent}.tsm");
+            let log = std::fs::File::create(format!("target/bench-vae/{name}-{latent}.log"))?;
+            println!("training {name} with latent {latent}");
+            timbrespace(&[
+                "train",
+                data,
+                "--out",
+                &out,
+                "--latent",
+                latent,
+                "--max-frames-per-file",
+                frames,
+                "--epochs",
+                "60",
+                "--quiet",
+            ])
+            .stdout(log)
+            .run()?;
+        }
+    }
+    Ok(())
+}
+
+/// The soundfont notes at 22.05 kHz the default model and `bench-vae` train on.
+fn render_default_notes() -> Result<()> {
+    timbrespace(&[
+        "dataset",
+        "notes",
+        "--rate",
+        "22050",
+        "--out",
+        DEFAULT_NOTES,
+    ])
+    .run()
+}
+
+/// `timbrespace ARGS` from a release build.
+fn timbrespace(args: &[&str]) -> Command {
+    let mut command = cargo(&[
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "timbrespace-models",
+        "--bin",
+        "timbrespace",
+        "--",
+    ]);
+    command.args(args);
+    command
 }
 
 fn cargo(args: &[&str]) -> Command {

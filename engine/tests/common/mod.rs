@@ -1,6 +1,8 @@
 //! Deterministic test signals shared by the engine's integration tests.
 #![allow(dead_code)]
 
+pub mod tiny_model;
+
 use std::f32::consts::TAU;
 
 /// Sample rate of the test signals.

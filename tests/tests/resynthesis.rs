@@ -1,14 +1,17 @@
-//! The main job's demo: the bundled note resynthesised by real-time voices at the model rate and
+//! The engine's reference check: the bundled note resynthesised by real-time voices, and
 //! resampled to a host rate.
 
-use timbrespace_models::demo::{demo_config, demo_note, resample, resynthesise, DEMO_MODES};
+use timbrespace_models::audio_import::resample;
+use timbrespace_models::resynthesis::{
+    reference_config, reference_note, resynthesise, PHASE_MODES,
+};
 use timbrespace_tests::autocorrelation_pitch;
 
 #[test]
-fn every_demo_mode_resynthesises_the_bundled_note() {
-    let note = demo_note().expect("bundled note decodes");
-    let config = demo_config().expect("valid config");
-    for (name, mode) in DEMO_MODES {
+fn every_phase_mode_resynthesises_the_bundled_note() {
+    let note = reference_note().expect("bundled note decodes");
+    let config = reference_config().expect("valid config");
+    for (name, mode) in PHASE_MODES {
         let result = resynthesise(&note, &config, mode);
         assert_eq!(result.audio.samples.len(), note.samples.len(), "{name}");
         assert!(result.sc_db < -25.0, "{name}: {:.1} dB", result.sc_db);
@@ -16,8 +19,8 @@ fn every_demo_mode_resynthesises_the_bundled_note() {
 }
 
 #[test]
-fn resampled_demo_keeps_its_pitch() {
-    let note = demo_note().expect("bundled note decodes");
+fn resampled_note_keeps_its_pitch() {
+    let note = reference_note().expect("bundled note decodes");
     let at_48k = resample(&note, 48_000).expect("resamples");
     let expected_len = note.samples.len() * 48_000 / 44_100;
     assert!(at_48k.samples.len().abs_diff(expected_len) <= 1);

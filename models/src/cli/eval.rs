@@ -1,0 +1,96 @@
+//! `timbrespace eval`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use timbrespace_engine::model::file::{POINTS_LABELS, POINTS_MU};
+use timbrespace_engine::model::ModelFile;
+use timbrespace_models::dataset::Dataset;
+use timbrespace_models::evaluate::evaluate;
+use timbrespace_models::plots::{latent_map, training_curves};
+use timbrespace_models::projection::fit_pca;
+
+use super::data_args::options_of_model;
+use super::report::{print_import, print_report};
+
+/// Options of `eval`.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// The model file.
+    pub model: PathBuf,
+    /// The folder it was trained on (the same test files are held out).
+    pub data: PathBuf,
+    /// Folder for `report.json` and the PNG plots.
+    #[arg(long, short, default_value = "eval")]
+    pub out: PathBuf,
+    /// Label CSV (default: DATA/labels.csv when present).
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+}
+
+/// Evaluate, print, and write the report and plots.
+pub fn run(args: &EvalArgs) -> Result<()> {
+    let model = ModelFile::load(&args.model)?;
+    let options = options_of_model(&model, &args.data, args.labels.clone())?;
+    let dataset = Dataset::import(&args.data, &options)?;
+    print_import(&dataset);
+    let training = &model.manifest.training;
+    let split = dataset.split(training.test_fraction, training.seed)?;
+    let report = evaluate(&model, &dataset, &split, training.seed)?;
+    print_report(&report);
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let json = args.out.join("report.json");
+    std::fs::write(&json, serde_json::to_string_pretty(&report)?)
+        .with_context(|| format!("cannot write {}", json.display()))?;
+    training_curves(&args.out.join("curves.png"), &training.history)?;
+    let written = draw_latent_maps(&model, &args.out)?;
+    println!(
+        "wrote {}, curves.png and {} latent maps to {}",
+        json.display(),
+        written,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// One latent map per label kind (or one uncoloured map without labels).
+fn draw_latent_maps(model: &ModelFile, out: &Path) -> Result<usize> {
+    let latent = model.manifest.architecture.latent;
+    let mu = &model.tensor(POINTS_MU)?.data;
+    let labels = &model.tensor(POINTS_LABELS)?.data;
+    let pca = fit_pca(mu, latent);
+    let points: Vec<(f64, f64)> = mu
+        .chunks_exact(latent)
+        .map(|z| {
+            let s = pca.project(z);
+            (s[0], s[1])
+        })
+        .collect();
+    let kinds = model.manifest.labels.len();
+    if kinds == 0 {
+        latent_map(
+            &out.join("latent.png"),
+            "Latent map",
+            &points,
+            &vec![None; points.len()],
+            &[],
+        )?;
+        return Ok(1);
+    }
+    for (k, set) in model.manifest.labels.iter().enumerate() {
+        let classes: Vec<Option<usize>> = labels
+            .chunks_exact(kinds)
+            .map(|row| (row[k] >= 0.0).then_some(row[k] as usize))
+            .collect();
+        latent_map(
+            &out.join(format!("latent_{}.png", set.name)),
+            &format!("Latent map by {}", set.name),
+            &points,
+            &classes,
+            &set.classes,
+        )?;
+    }
+    Ok(kinds)
+}

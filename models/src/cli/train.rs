@@ -1,0 +1,281 @@
+//! `timbrespace train`.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use timbrespace_engine::model::manifest::{ArchKind, Architecture, ConvShape};
+use timbrespace_models::dataset::Dataset;
+use timbrespace_models::evaluate::{evaluate, EvalReport};
+use timbrespace_models::export::{build_model_file, DataRecipe};
+use timbrespace_models::objective::{MmdKernel, Regularizer};
+use timbrespace_models::train::{train, TrainConfig, TrainRun};
+
+use super::data_args::DataArgs;
+use super::report::{print_import, print_report};
+
+/// Set by Ctrl-C; the training loop saves a checkpoint and stops.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Latent regulariser choice.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum Objective {
+    /// β-KL to the unit Gaussian prior, with warm-up.
+    Kl,
+    /// MMD between the aggregated posterior and the prior (WAE).
+    Mmd,
+    /// Rényi-α divergence to the prior.
+    Renyi,
+}
+
+/// Network family.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum Arch {
+    /// Fully connected.
+    Mlp,
+    /// 1-D convolutions along frequency.
+    Conv,
+}
+
+/// MMD kernel.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum Kernel {
+    /// Gaussian.
+    Rbf,
+    /// Inverse multiquadric.
+    Imq,
+}
+
+/// Options of `train`.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Folder of sounds (WAV, FLAC, OGG, AIFF; searched recursively).
+    pub data: PathBuf,
+    /// The model file to write.
+    #[arg(long, short, default_value = "model.tsm")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub data_args: DataArgs,
+    /// Latent dimensions (2–64).
+    #[arg(long, default_value_t = 16)]
+    pub latent: usize,
+    /// Network family.
+    #[arg(long, value_enum, default_value = "mlp")]
+    pub arch: Arch,
+    /// Hidden widths from the input side, comma-separated (conv: one dense width).
+    #[arg(long, value_delimiter = ',', default_value = "512,512")]
+    pub hidden: Vec<usize>,
+    /// Conv: channels per convolution.
+    #[arg(long, default_value_t = 16)]
+    pub channels: usize,
+    /// Conv: kernel length (odd).
+    #[arg(long, default_value_t = 5)]
+    pub kernel: usize,
+    /// Conv: stride-2 stages.
+    #[arg(long, default_value_t = 3)]
+    pub stages: usize,
+    /// Latent regulariser.
+    #[arg(long, value_enum, default_value = "kl")]
+    pub objective: Objective,
+    /// Weight of the KL or Rényi term.
+    #[arg(long, default_value_t = 1.0)]
+    pub beta: f64,
+    /// Epochs over which β ramps up from 0.
+    #[arg(long, default_value_t = 10)]
+    pub warmup: usize,
+    /// Weight of the MMD term.
+    #[arg(long, default_value_t = 100.0)]
+    pub lambda: f64,
+    /// MMD kernel.
+    #[arg(long, value_enum, default_value = "imq")]
+    pub mmd_kernel: Kernel,
+    /// Rényi order α (> 0, ≠ 1).
+    #[arg(long, default_value_t = 0.5)]
+    pub alpha: f64,
+    /// Decoder standard deviation in the scaled domain (smaller = sharper reconstructions,
+    /// weaker regularisation).
+    #[arg(long, default_value_t = 0.1)]
+    pub sigma: f32,
+    /// Maximum epochs.
+    #[arg(long, default_value_t = 200)]
+    pub epochs: usize,
+    /// Frames per mini-batch.
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
+    /// Learning rate (halved when the test loss stalls).
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Early stopping: epochs without a better test loss.
+    #[arg(long, default_value_t = 12)]
+    pub patience: usize,
+    /// Seed of every random choice (weights, split, shuffles, noise).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Fraction of files held out for testing.
+    #[arg(long, default_value_t = 0.2)]
+    pub test_fraction: f64,
+    /// Checkpoint file (default: OUT with extension .ckpt), written every epoch.
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// Continue from the checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    /// No progress bar or per-epoch lines.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl TrainArgs {
+    fn config(&self) -> Result<TrainConfig> {
+        if !(2..=64).contains(&self.latent) {
+            bail!("--latent {} is outside 2–64", self.latent);
+        }
+        let valid = self.sigma > 0.0 && self.sigma.is_finite() && self.lr > 0.0 && self.lr < 1.0;
+        if !valid || self.batch < 2 || self.epochs == 0 {
+            bail!("--sigma and --lr must be positive (lr < 1), --batch at least 2 and --epochs at least 1");
+        }
+        if matches!(self.objective, Objective::Renyi)
+            && (self.alpha <= 0.0 || (self.alpha - 1.0).abs() < 1e-6)
+        {
+            bail!("--alpha must be positive and different from 1 (α → 1 is the KL objective)");
+        }
+        let bins = self.data_args.n_fft / 2 + 1;
+        let (kind, conv) = match self.arch {
+            Arch::Mlp => (ArchKind::Mlp, None),
+            Arch::Conv => {
+                if self.kernel.is_multiple_of(2)
+                    || !(1..=6).contains(&self.stages)
+                    || !(1..=256).contains(&self.channels)
+                {
+                    bail!("conv needs an odd --kernel, --stages 1–6 and --channels 1–256");
+                }
+                (
+                    ArchKind::Conv,
+                    Some(ConvShape {
+                        channels: self.channels,
+                        kernel: self.kernel,
+                        stages: self.stages,
+                    }),
+                )
+            }
+        };
+        let regularizer = match self.objective {
+            Objective::Kl => Regularizer::Kl {
+                beta: self.beta,
+                warmup: self.warmup,
+            },
+            Objective::Mmd => Regularizer::Mmd {
+                lambda: self.lambda,
+                kernel: match self.mmd_kernel {
+                    Kernel::Rbf => MmdKernel::Rbf,
+                    Kernel::Imq => MmdKernel::Imq,
+                },
+            },
+            Objective::Renyi => Regularizer::Renyi {
+                alpha: self.alpha,
+                beta: self.beta,
+                warmup: self.warmup,
+            },
+        };
+        Ok(TrainConfig {
+            arch: Architecture {
+                kind,
+                bins,
+                latent: self.latent,
+                hidden: self.hidden.clone(),
+                conv,
+                sigma: self.sigma,
+            },
+            regularizer,
+            epochs: self.epochs,
+            batch: self.batch,
+            lr: self.lr,
+            patience: self.patience.max(1),
+            seed: self.seed,
+        })
+    }
+}
+
+/// Train, evaluate and write the model.
+pub fn run(args: &TrainArgs) -> Result<()> {
+    let config = args.config()?;
+    let options = args.data_args.options(&args.data)?;
+    let dataset = Dataset::import(&args.data, &options)?;
+    print_import(&dataset);
+    let split = dataset.split(args.test_fraction, args.seed)?;
+    println!(
+        "split by file: {} train files ({} frames), {} test files ({} frames)",
+        split.train_files.len(),
+        split.train.len(),
+        split.test_files.len(),
+        split.test.len()
+    );
+    let checkpoint = args
+        .checkpoint
+        .clone()
+        .unwrap_or_else(|| args.out.with_extension("ckpt"));
+    if checkpoint.exists() && !args.resume {
+        println!(
+            "note: overwriting the checkpoint {} (use --resume to continue it)",
+            checkpoint.display()
+        );
+    }
+    // A second Ctrl-C while saving still kills the process, as users expect.
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+    let run = TrainRun {
+        dataset: &dataset,
+        split: &split,
+        checkpoint: Some(checkpoint.clone()),
+        resume: args.resume,
+        stop: &STOP,
+        show_progress: !args.quiet,
+    };
+    let trained = candle_core::Device::Cpu.with_context(|| train(&run, &config))?;
+    let last = trained.history.last().context("no epoch was run")?;
+    println!(
+        "trained {} epochs in {:.1} s ({:.0} frames/s); kept epoch {} (test loss {:.3})",
+        trained.history.len(),
+        trained.seconds,
+        last.frames_per_second,
+        trained.best_epoch,
+        trained
+            .history
+            .get(trained.best_epoch.saturating_sub(1))
+            .map_or(f64::NAN, |r| r.test_loss)
+    );
+    let recipe = DataRecipe {
+        dataset: &dataset,
+        options: &options,
+        split: &split,
+        test_fraction: args.test_fraction,
+    };
+    let mut model = build_model_file(&trained, &recipe, &config)?;
+    let report = evaluate(&model, &dataset, &split, args.seed)?;
+    record_scores(&mut model.manifest.scores, &report);
+    print_report(&report);
+    model.save(&args.out)?;
+    println!(
+        "wrote {} ({:.1} MB)",
+        args.out.display(),
+        std::fs::metadata(&args.out).map_or(0.0, |m| m.len() as f64 / 1e6)
+    );
+    // The finished model supersedes the checkpoint.
+    let _ = std::fs::remove_file(&checkpoint);
+    Ok(())
+}
+
+/// Headline scores kept in the manifest.
+pub fn record_scores(scores: &mut std::collections::BTreeMap<String, f64>, report: &EvalReport) {
+    scores.insert("test_sc_db".into(), report.vae.spectral_convergence_db);
+    scores.insert("pca_test_sc_db".into(), report.pca.spectral_convergence_db);
+    scores.insert("test_nll".into(), report.vae.nll);
+    scores.insert("test_kl".into(), report.latent_kl);
+    for (name, probe) in &report.probes {
+        scores.insert(format!("probe_{name}"), probe.accuracy);
+    }
+}

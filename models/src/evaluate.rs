@@ -1,0 +1,326 @@
+//! `timbrespace eval`: reconstruction scores of the VAE and of PCA with the same number of
+//! dimensions on the test split, latent-space scores, and linear-probe accuracy per label.
+
+use std::collections::BTreeMap;
+
+use candle_core::{Device, Tensor};
+use serde::Serialize;
+use timbrespace_engine::model::{ModelFile, Scaling};
+
+use crate::dataset::{Dataset, Split};
+use crate::export::encode_means;
+use crate::linalg::{mean_and_covariance, top_eigen};
+use crate::objective::{kl_to_prior, mmd, MmdKernel};
+use crate::random::gaussian_vec;
+use crate::train::gather;
+use crate::vae::Vae;
+
+/// Test frames used for the MMD estimate (its cost is quadratic).
+const MMD_POINTS: usize = 2000;
+/// Subspace-iteration steps for the PCA baseline.
+const PCA_ITERATIONS: usize = 40;
+
+/// Reconstruction scores of one method on the test split.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ReconScores {
+    /// Mean −log p(x|z) per frame in nats, under the model's Gaussian decoder (scaled domain).
+    pub nll: f64,
+    /// Mean Euclidean distance per frame in the scaled domain.
+    pub l2: f64,
+    /// Spectral convergence over all test frames in dB (linear magnitudes; lower is better).
+    pub spectral_convergence_db: f64,
+    /// Mean Itakura–Saito divergence per bin of the power spectra.
+    pub itakura_saito: f64,
+    /// Mean |ln X − ln X̂| per bin.
+    pub log_spectral_l1: f64,
+}
+
+/// Linear-probe result for one label kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProbeScore {
+    /// Test accuracy of softmax regression on the latent means.
+    pub accuracy: f64,
+    /// Accuracy of always answering the most common training class.
+    pub chance: f64,
+    /// Classes present.
+    pub classes: usize,
+    /// Test frames with this label.
+    pub frames: usize,
+}
+
+/// Everything `eval` reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvalReport {
+    /// Latent size (and PCA components).
+    pub latent: usize,
+    /// Test frames scored.
+    pub test_frames: usize,
+    /// The VAE, decoding posterior means.
+    pub vae: ReconScores,
+    /// PCA fitted on the training frames, same dimensions.
+    pub pca: ReconScores,
+    /// Mean KL(q(z|x) ‖ N(0, I)) per test frame.
+    pub latent_kl: f64,
+    /// MMD² (RBF) between sampled test codes and the prior.
+    pub latent_mmd: f64,
+    /// Linear-probe accuracy per label kind.
+    pub probes: BTreeMap<String, ProbeScore>,
+}
+
+impl EvalReport {
+    /// How many dB the VAE's spectral convergence beats PCA's.
+    pub fn sc_gain_db(&self) -> f64 {
+        self.pca.spectral_convergence_db - self.vae.spectral_convergence_db
+    }
+}
+
+/// Score `model` on `dataset`'s test split.
+pub fn evaluate(
+    model: &ModelFile,
+    dataset: &Dataset,
+    split: &Split,
+    seed: u64,
+) -> candle_core::Result<EvalReport> {
+    let arch = &model.manifest.architecture;
+    let vae = Vae::from_tensors(arch, &model.tensors)?;
+    let sigma = f64::from(arch.sigma);
+    let scaling = model.manifest.scaling;
+    let test: Vec<f32> = split
+        .test
+        .iter()
+        .flat_map(|&i| dataset.frame(i).iter().copied())
+        .collect();
+    let mut vae_out = Vec::with_capacity(test.len());
+    let (mut kl_sum, mut mu_all, mut logvar_all) = (0.0, Vec::new(), Vec::new());
+    for chunk in split.test.chunks(1024) {
+        let x = gather(dataset, chunk)?;
+        let (mu, logvar) = vae.encode(&x)?;
+        vae_out.extend(vae.decode(&mu)?.flatten_all()?.to_vec1::<f32>()?);
+        kl_sum += f64::from(kl_to_prior(&mu, &logvar)?.to_scalar::<f32>()?) * chunk.len() as f64;
+        mu_all.extend(mu.flatten_all()?.to_vec1::<f32>()?);
+        logvar_all.extend(logvar.flatten_all()?.to_vec1::<f32>()?);
+    }
+    let latent = arch.latent;
+    let n_test = split.test.len();
+    let train: Vec<f32> = split
+        .train
+        .iter()
+        .flat_map(|&i| dataset.frame(i).iter().copied())
+        .collect();
+    let pca_out = pca_reconstruct(&train, &test, dataset.bins, latent, seed);
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let m = n_test.min(MMD_POINTS);
+    let eps = gaussian_vec(&mut rng, m * latent);
+    let sampled: Vec<f32> = (0..m * latent)
+        .map(|i| mu_all[i] + (0.5 * logvar_all[i]).exp() * eps[i])
+        .collect();
+    let prior = gaussian_vec(&mut rng, m * latent);
+    let latent_mmd = f64::from(
+        mmd(
+            &Tensor::from_vec(sampled, (m, latent), &Device::Cpu)?,
+            &Tensor::from_vec(prior, (m, latent), &Device::Cpu)?,
+            MmdKernel::Rbf,
+        )?
+        .to_scalar::<f32>()?,
+    );
+    let train_mu = encode_means(&vae, dataset, &split.train)?;
+    let owner = dataset.frame_files();
+    let labels_of = |indices: &[usize], k: usize| -> Vec<Option<usize>> {
+        indices
+            .iter()
+            .map(|&i| dataset.files[owner[i]].labels[k])
+            .collect()
+    };
+    let mut probes = BTreeMap::new();
+    for (k, set) in dataset.label_sets.iter().enumerate() {
+        if let Some(score) = linear_probe(
+            &train_mu,
+            &labels_of(&split.train, k),
+            &mu_all,
+            &labels_of(&split.test, k),
+            latent,
+            set.classes.len(),
+        ) {
+            probes.insert(set.name.clone(), score);
+        }
+    }
+    Ok(EvalReport {
+        latent,
+        test_frames: n_test,
+        vae: recon_scores(&test, &vae_out, dataset.bins, sigma, scaling),
+        pca: recon_scores(&test, &pca_out, dataset.bins, sigma, scaling),
+        latent_kl: kl_sum / n_test.max(1) as f64,
+        latent_mmd,
+        probes,
+    })
+}
+
+/// Project `test` onto the top `k` principal components of `train` and back.
+pub fn pca_reconstruct(train: &[f32], test: &[f32], bins: usize, k: usize, seed: u64) -> Vec<f32> {
+    let (mean, cov) = mean_and_covariance(train, bins);
+    let (_, basis) = top_eigen(&cov, k, PCA_ITERATIONS, seed);
+    let mut out = Vec::with_capacity(test.len());
+    let mut centred = vec![0.0; bins];
+    for x in test.chunks_exact(bins) {
+        for ((c, &v), m) in centred.iter_mut().zip(x).zip(&mean) {
+            *c = f64::from(v) - m;
+        }
+        let mut y = mean.clone();
+        for r in 0..basis.rows {
+            let row = basis.row(r);
+            let coef: f64 = row.iter().zip(&centred).map(|(a, b)| a * b).sum();
+            for (yv, &b) in y.iter_mut().zip(row) {
+                *yv += coef * b;
+            }
+        }
+        out.extend(y.iter().map(|&v| v as f32));
+    }
+    out
+}
+
+/// Scores of reconstructions `x_hat` of `x` (both scaled, `n × bins`).
+pub fn recon_scores(
+    x: &[f32],
+    x_hat: &[f32],
+    bins: usize,
+    sigma: f64,
+    scaling: Scaling,
+) -> ReconScores {
+    let n = (x.len() / bins).max(1) as f64;
+    let floor = 1.0 / f64::from(scaling.gain);
+    let (mut sq, mut l2, mut err, mut energy, mut is, mut lsd) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+    for (a, b) in x.chunks_exact(bins).zip(x_hat.chunks_exact(bins)) {
+        let frame_sq: f64 = a
+            .iter()
+            .zip(b)
+            .map(|(&p, &q)| (f64::from(p) - f64::from(q)).powi(2))
+            .sum();
+        sq += frame_sq;
+        l2 += frame_sq.sqrt();
+        for (&p, &q) in a.iter().zip(b) {
+            let (mp, mq) = (f64::from(scaling.expand(p)), f64::from(scaling.expand(q)));
+            err += (mp - mq).powi(2);
+            energy += mp * mp;
+            let ratio = (mp * mp + floor * floor) / (mq * mq + floor * floor);
+            is += ratio - ratio.ln() - 1.0;
+            lsd += ((mp + floor).ln() - (mq + floor).ln()).abs();
+        }
+    }
+    let cells = n * bins as f64;
+    ReconScores {
+        nll: sq / n / (2.0 * sigma * sigma)
+            + 0.5 * bins as f64 * (std::f64::consts::TAU * sigma * sigma).ln(),
+        l2: l2 / n,
+        spectral_convergence_db: 10.0 * (err / energy.max(f64::MIN_POSITIVE)).max(1e-30).log10(),
+        itakura_saito: is / cells,
+        log_spectral_l1: lsd / cells,
+    }
+}
+
+/// Softmax regression from standardised latent means; `None` when fewer than two classes
+/// appear in training or no test frame is labelled.
+pub fn linear_probe(
+    train_x: &[f32],
+    train_y: &[Option<usize>],
+    test_x: &[f32],
+    test_y: &[Option<usize>],
+    dim: usize,
+    classes: usize,
+) -> Option<ProbeScore> {
+    let rows = |x: &[f32], y: &[Option<usize>]| -> Vec<(Vec<f64>, usize)> {
+        x.chunks_exact(dim)
+            .zip(y)
+            .filter_map(|(r, l)| l.map(|c| (r.iter().map(|&v| f64::from(v)).collect(), c)))
+            .collect()
+    };
+    let (train, test) = (rows(train_x, train_y), rows(test_x, test_y));
+    let mut counts = vec![0usize; classes];
+    train.iter().for_each(|(_, c)| counts[*c] += 1);
+    if counts.iter().filter(|&&c| c > 0).count() < 2 || test.is_empty() {
+        return None;
+    }
+    let n = train.len() as f64;
+    let mean: Vec<f64> = (0..dim)
+        .map(|j| train.iter().map(|(x, _)| x[j]).sum::<f64>() / n)
+        .collect();
+    let std: Vec<f64> = (0..dim)
+        .map(|j| {
+            (train
+                .iter()
+                .map(|(x, _)| (x[j] - mean[j]).powi(2))
+                .sum::<f64>()
+                / n)
+                .sqrt()
+                .max(1e-9)
+        })
+        .collect();
+    let standardise = |x: &[f64]| -> Vec<f64> {
+        x.iter()
+            .zip(&mean)
+            .zip(&std)
+            .map(|((v, m), s)| (v - m) / s)
+            .chain([1.0])
+            .collect()
+    };
+    let train_s: Vec<(Vec<f64>, usize)> = train.iter().map(|(x, c)| (standardise(x), *c)).collect();
+    let width = dim + 1;
+    let mut w = vec![0.0; classes * width];
+    let mut grad = vec![0.0; classes * width];
+    let mut p = vec![0.0; classes];
+    // Full-batch gradient descent with a little L2; the problem is convex and small.
+    for _ in 0..300 {
+        grad.fill(0.0);
+        for (x, c) in &train_s {
+            softmax(&w, x, &mut p);
+            for k in 0..classes {
+                let g = p[k] - if k == *c { 1.0 } else { 0.0 };
+                for (gv, xv) in grad[k * width..(k + 1) * width].iter_mut().zip(x) {
+                    *gv += g * xv;
+                }
+            }
+        }
+        for (wv, gv) in w.iter_mut().zip(&grad) {
+            *wv -= 1.0 * (gv / n + 1e-4 * *wv);
+        }
+    }
+    let correct = test
+        .iter()
+        .filter(|(x, c)| {
+            softmax(&w, &standardise(x), &mut p);
+            p.iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map(|(k, _)| k)
+                == Some(*c)
+        })
+        .count();
+    let majority = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, &c)| c)
+        .map_or(0, |(k, _)| k);
+    Some(ProbeScore {
+        accuracy: correct as f64 / test.len() as f64,
+        chance: test.iter().filter(|(_, c)| *c == majority).count() as f64 / test.len() as f64,
+        classes: counts.iter().filter(|&&c| c > 0).count(),
+        frames: test.len(),
+    })
+}
+
+/// Class probabilities of `x` under weights `w` (`classes × len(x)`).
+fn softmax(w: &[f64], x: &[f64], p: &mut [f64]) {
+    for (k, pk) in p.iter_mut().enumerate() {
+        *pk = w[k * x.len()..(k + 1) * x.len()]
+            .iter()
+            .zip(x)
+            .map(|(a, b)| a * b)
+            .sum();
+    }
+    let max = p.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut sum = 0.0;
+    for v in p.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    p.iter_mut().for_each(|v| *v /= sum);
+}

@@ -1,0 +1,183 @@
+//! Smoke tests of the `timbrespace` command on tiny inputs: every subcommand runs, writes what
+//! it says, and bad input gives a message that says what to do.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::temp_dir;
+use timbrespace_engine::model::ModelFile;
+use timbrespace_models::audio_file::read_wav;
+
+fn timbrespace(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_timbrespace"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("runs")
+}
+
+fn ok(args: &[&str], dir: &Path) -> String {
+    let out = timbrespace(args, dir);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "timbrespace {args:?} failed:\n{text}");
+    text
+}
+
+fn fails(args: &[&str], dir: &Path) -> String {
+    let out = timbrespace(args, dir);
+    assert!(!out.status.success(), "timbrespace {args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn every_command_works_on_a_tiny_model() {
+    let dir = temp_dir("cli");
+    ok(
+        &[
+            "dataset",
+            "toy",
+            "fm",
+            "--out",
+            "toy",
+            "--count",
+            "16",
+            "--seconds",
+            "0.3",
+            "--rate",
+            "8000",
+        ],
+        &dir,
+    );
+    assert!(dir.join("toy/labels.csv").exists());
+    let small = [
+        "--rate",
+        "8000",
+        "--n-fft",
+        "256",
+        "--hop",
+        "64",
+        "--max-frames-per-file",
+        "4",
+    ];
+    let mut train = vec![
+        "train", "toy", "--out", "m.tsm", "--latent", "3", "--hidden", "32", "--epochs", "3",
+        "--batch", "16", "--quiet",
+    ];
+    train.extend(small);
+    let text = ok(&train, &dir);
+    assert!(
+        text.contains("frames/s") && text.contains("better than PCA"),
+        "{text}"
+    );
+    let model = ModelFile::load(&dir.join("m.tsm")).expect("a valid model");
+    assert_eq!(model.manifest.architecture.latent, 3);
+    assert!(model.manifest.scores.contains_key("test_sc_db"));
+    assert!(
+        !dir.join("m.ckpt").exists(),
+        "the finished model replaces its checkpoint"
+    );
+
+    let text = ok(&["inspect", "m.tsm"], &dir);
+    assert!(
+        text.contains("latent 3") && text.contains("projection  ica"),
+        "{text}"
+    );
+    ok(
+        &["encode", "m.tsm", "toy/tone00000.wav", "--out", "z.csv"],
+        &dir,
+    );
+    let rows = std::fs::read_to_string(dir.join("z.csv"))
+        .expect("csv")
+        .lines()
+        .count();
+    assert!(rows > 10, "one row per frame plus a header: {rows}");
+    ok(
+        &[
+            "decode",
+            "m.tsm",
+            "z.csv",
+            "--out",
+            "decoded.wav",
+            "--phase",
+            "rtpghi-1",
+        ],
+        &dir,
+    );
+    ok(
+        &[
+            "render",
+            "m.tsm",
+            "--from",
+            "-1,0,0",
+            "--to",
+            "1,0,0",
+            "--seconds",
+            "0.5",
+            "--out",
+            "r.wav",
+            "--rate",
+            "16000",
+        ],
+        &dir,
+    );
+    let render = read_wav(&dir.join("r.wav")).expect("wav");
+    assert_eq!(render.rate, 16_000);
+    assert!(render.samples.len() >= 8_000 && render.samples.iter().all(|s| s.is_finite()));
+    ok(
+        &[
+            "render",
+            "m.tsm",
+            "--morph",
+            "toy/tone00001.wav",
+            "toy/tone00002.wav",
+            "--seconds",
+            "0.3",
+            "--out",
+            "morph.wav",
+        ],
+        &dir,
+    );
+    ok(
+        &["cross", "m.tsm", "toy/tone00003.wav", "--out", "cross.wav"],
+        &dir,
+    );
+    ok(&["eval", "m.tsm", "toy", "--out", "eval"], &dir);
+    for file in [
+        "report.json",
+        "curves.png",
+        "latent_pitch.png",
+        "latent_index.png",
+    ] {
+        assert!(
+            dir.join("eval")
+                .join(file)
+                .metadata()
+                .is_ok_and(|m| m.len() > 100),
+            "{file}"
+        );
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("eval/report.json")).expect("json"))
+            .expect("parses");
+    assert!(report["vae"]["spectral_convergence_db"].is_number());
+
+    // Bad input: clear messages, no panics.
+    assert!(fails(&["train", "missing-folder"], &dir).contains("does not exist"));
+    std::fs::write(dir.join("junk.tsm"), b"definitely not a model").expect("writes");
+    let message = fails(&["inspect", "junk.tsm"], &dir);
+    assert!(
+        message.contains("truncated") || message.contains("not a Timbrespace model"),
+        "{message}"
+    );
+    let message = fails(&["render", "m.tsm", "--from", "1,2", "--to", "3,4"], &dir);
+    assert!(message.contains("3 comma-separated values"), "{message}");
+    assert!(fails(&["train", "toy", "--latent", "100"], &dir).contains("2–64"));
+    assert!(!fails(&["decode", "m.tsm", "nope.csv"], &dir).contains("panicked"));
+    std::fs::remove_dir_all(&dir).expect("cleans up");
+}
