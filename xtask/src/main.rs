@@ -171,7 +171,7 @@ fn bench_vae() -> Result<()> {
                 "--max-frames-per-file",
                 frames,
                 "--epochs",
-                "60",
+                "150",
                 "--quiet",
             ])
             .stdout(log)
