@@ -4,6 +4,7 @@ use timbrespace_engine::model::file::{POINTS_LABELS, POINTS_MU};
 use timbrespace_engine::model::{ModelFile, ModelFileError};
 
 use crate::labels::INSTRUMENT;
+use crate::projection::Projection;
 
 /// The default model (trained by `cargo xtask train-default` on FluidR3 soundfont notes).
 pub const DEFAULT_MODEL: &[u8] = include_bytes!("../../assets/default.tsm");
@@ -46,19 +47,11 @@ pub fn morph_ends(model: &ModelFile) -> Result<(Vec<f32>, Vec<f32>, String), Mod
             return Ok((a, b, format!("{} → {}", set.classes[0], set.classes[last])));
         }
     }
-    let mean = &model.tensor("projection.pca.mean")?.data;
-    let mixing = &model.tensor("projection.pca.mixing")?.data;
-    let scale = model.tensor("projection.pca.scale")?.data[0];
-    let dims = model
-        .manifest
-        .projections
-        .iter()
-        .find(|p| p.name == "pca")
-        .map_or(latent, |p| p.dims);
-    let end = |s: f32| {
-        (0..latent)
-            .map(|j| mean[j] + mixing[j * dims] * s * scale)
-            .collect()
+    let pca = Projection::from_model(model, "pca")?;
+    let end = |sigmas: f64| {
+        let mut s = vec![0.0; pca.dims];
+        s[0] = sigmas * pca.scale[0];
+        pca.unproject(&s)
     };
     Ok((end(-2.0), end(2.0), "first PCA axis, −2σ → +2σ".into()))
 }

@@ -1,8 +1,9 @@
 //! Projections of the latent space fitted on the training points' latent means (thesis 5.1):
 //! PCA, and FastICA on the PCA-whitened means. The plugin moves along their axes.
 
+use timbrespace_engine::model::file::projection_tensor;
 use timbrespace_engine::model::manifest::ProjectionInfo;
-use timbrespace_engine::model::{Tensor32, TensorMap};
+use timbrespace_engine::model::{ModelFile, ModelFileError, Tensor32, TensorMap};
 
 use crate::linalg::{mean_and_covariance, symmetric_eigen, Matrix};
 
@@ -64,23 +65,59 @@ impl Projection {
     /// Tensors `projection.<name>.{mean,unmixing,mixing,scale}`.
     pub fn tensors(&self, out: &mut TensorMap) {
         let f = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
-        let prefix = format!("projection.{}", self.name);
+        let name = |part| projection_tensor(&self.name, part);
         out.insert(
-            format!("{prefix}.mean"),
+            name("mean"),
             Tensor32::new(vec![self.latent], f(&self.mean)),
         );
         out.insert(
-            format!("{prefix}.unmixing"),
+            name("unmixing"),
             Tensor32::new(vec![self.dims, self.latent], f(&self.unmixing.data)),
         );
         out.insert(
-            format!("{prefix}.mixing"),
+            name("mixing"),
             Tensor32::new(vec![self.latent, self.dims], f(&self.mixing.data)),
         );
         out.insert(
-            format!("{prefix}.scale"),
+            name("scale"),
             Tensor32::new(vec![self.dims], f(&self.scale)),
         );
+    }
+
+    /// The projection called `name` stored in `model` (shapes were checked when it loaded).
+    pub fn from_model(model: &ModelFile, name: &str) -> Result<Self, ModelFileError> {
+        let info = model
+            .manifest
+            .projections
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| ModelFileError::MissingTensor(projection_tensor(name, "mean")))?;
+        let latent = model.manifest.architecture.latent;
+        let load = |part| -> Result<Vec<f64>, ModelFileError> {
+            Ok(model
+                .tensor(&projection_tensor(name, part))?
+                .data
+                .iter()
+                .map(|&v| f64::from(v))
+                .collect())
+        };
+        Ok(Projection {
+            name: name.to_string(),
+            latent,
+            dims: info.dims,
+            mean: load("mean")?,
+            unmixing: Matrix {
+                rows: info.dims,
+                cols: latent,
+                data: load("unmixing")?,
+            },
+            mixing: Matrix {
+                rows: latent,
+                cols: info.dims,
+                data: load("mixing")?,
+            },
+            scale: load("scale")?,
+        })
     }
 }
 

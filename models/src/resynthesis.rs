@@ -35,7 +35,7 @@ pub fn reference_config() -> Result<StftConfig, EngineError> {
 
 /// The bundled note.
 pub fn reference_note() -> Result<MonoAudio, AudioFileError> {
-    read_wav_bytes(REFERENCE_NOTE, "bundled demo note")
+    read_wav_bytes(REFERENCE_NOTE, "bundled reference note")
 }
 
 /// One resynthesis: the audio at the source's rate (latency removed) and its spectral

@@ -111,11 +111,15 @@ pub fn morph(a: &[f32], b: &[f32], frames: usize) -> Vec<Vec<f32>> {
         .collect()
 }
 
-/// Latent means of every frame of a sound file (at the model's rate and STFT).
-pub fn encode_sound(model: &ModelFile, path: &Path) -> Result<Vec<Vec<f32>>, SynthError> {
+/// A sound file's STFT magnitudes at the model's rate and STFT.
+fn analyse(model: &ModelFile, path: &Path) -> Result<TfGrid<f32>, SynthError> {
     let stft = model.manifest.signal.stft()?;
     let audio = load_audio(path, model.manifest.signal.sample_rate)?;
-    let grid = magnitude_stft(&stft, &audio.samples);
+    Ok(magnitude_stft(&stft, &audio.samples))
+}
+
+/// Latent means of magnitude frames.
+fn encode_grid(model: &ModelFile, grid: &TfGrid<f32>) -> Result<Vec<Vec<f32>>, SynthError> {
     let scaling = model.manifest.scaling;
     let scaled: Vec<f32> = grid
         .as_slice()
@@ -130,13 +134,16 @@ pub fn encode_sound(model: &ModelFile, path: &Path) -> Result<Vec<Vec<f32>>, Syn
         .collect())
 }
 
+/// Latent means of every frame of a sound file (at the model's rate and STFT).
+pub fn encode_sound(model: &ModelFile, path: &Path) -> Result<Vec<Vec<f32>>, SynthError> {
+    encode_grid(model, &analyse(model, path)?)
+}
+
 /// The average latent point of a sound's frames, weighting louder frames more (silence says
 /// little about timbre).
 pub fn sound_centroid(model: &ModelFile, path: &Path) -> Result<Vec<f32>, SynthError> {
-    let frames = encode_sound(model, path)?;
-    let stft = model.manifest.signal.stft()?;
-    let audio = load_audio(path, model.manifest.signal.sample_rate)?;
-    let grid = magnitude_stft(&stft, &audio.samples);
+    let grid = analyse(model, path)?;
+    let frames = encode_grid(model, &grid)?;
     let weights: Vec<f32> = (0..grid.frames())
         .map(|j| grid.frame(j).iter().map(|m| m * m).sum::<f32>())
         .collect();

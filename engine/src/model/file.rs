@@ -17,6 +17,11 @@ pub const POINTS_MU: &str = "points.mu";
 /// Tensor of training-point labels, `[points, label kinds]`: class index, or −1 when unknown.
 pub const POINTS_LABELS: &str = "points.labels";
 
+/// Name of one part (`mean`, `unmixing`, `mixing`, `scale`) of a stored projection.
+pub fn projection_tensor(projection: &str, part: &str) -> String {
+    format!("projection.{projection}.{part}")
+}
+
 /// A loaded, validated model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelFile {
@@ -96,11 +101,6 @@ impl ModelFile {
             .ok_or_else(|| ModelFileError::MissingTensor(name.to_string()))
     }
 
-    /// Number of training points stored.
-    pub fn point_count(&self) -> usize {
-        self.tensors.get(POINTS_MU).map_or(0, |t| t.shape[0])
-    }
-
     /// Every tensor the manifest promises, with its shape (`None` for a free leading dimension).
     fn expected_tensors(&self) -> Vec<(String, Vec<Option<usize>>)> {
         let arch = &self.manifest.architecture;
@@ -117,14 +117,11 @@ impl ModelFile {
             vec![None, Some(self.manifest.labels.len())],
         ));
         for p in &self.manifest.projections {
-            let prefix = format!("projection.{}", p.name);
-            expected.push((format!("{prefix}.mean"), fixed(vec![arch.latent])));
-            expected.push((
-                format!("{prefix}.unmixing"),
-                fixed(vec![p.dims, arch.latent]),
-            ));
-            expected.push((format!("{prefix}.mixing"), fixed(vec![arch.latent, p.dims])));
-            expected.push((format!("{prefix}.scale"), fixed(vec![p.dims])));
+            let name = |part| projection_tensor(&p.name, part);
+            expected.push((name("mean"), fixed(vec![arch.latent])));
+            expected.push((name("unmixing"), fixed(vec![p.dims, arch.latent])));
+            expected.push((name("mixing"), fixed(vec![arch.latent, p.dims])));
+            expected.push((name("scale"), fixed(vec![p.dims])));
         }
         expected
     }

@@ -277,11 +277,6 @@ impl DecoderKernel {
         self.bins
     }
 
-    /// Largest batch [`DecoderKernel::decode_batch`] accepts.
-    pub fn max_batch(&self) -> usize {
-        self.max_batch
-    }
-
     /// Decode `z.len() / latent` latent vectors (at most `max_batch`) into scaled spectra in
     /// `out` (`bins` each). Extra input beyond `max_batch` examples is ignored.
     pub fn decode_batch(&mut self, z: &[f32], out: &mut [f32]) {

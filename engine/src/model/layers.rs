@@ -1,5 +1,5 @@
-//! The layer sequences of the encoder and decoder, derived from an [`Architecture`]. Training
-//! (candle) and playing (the decoder kernel) both build their networks from these lists, so the
+//! The layer sequences of the encoder and decoder, derived from an [`Architecture`]. The
+//! offline trainer and the decoder kernel both build their networks from these lists, so the
 //! tensor names and shapes in a `.tsm` file have exactly one definition.
 
 use super::manifest::{ArchKind, Architecture};
@@ -70,17 +70,6 @@ pub enum Layer {
 }
 
 impl Layer {
-    /// Number of values this layer produces per example.
-    pub fn output_size(&self) -> usize {
-        match self {
-            Layer::Dense { outputs, .. } => *outputs,
-            Layer::Conv1d { out_channels, .. } => out_channels * self.conv_out_len(),
-            Layer::Reshape { channels, len } => channels * len,
-            Layer::Upsample2 { channels, in_len } => channels * in_len * 2,
-            Layer::Crop { len, .. } => *len,
-        }
-    }
-
     /// Output length of a convolution (0 for other layers).
     pub fn conv_out_len(&self) -> usize {
         match self {

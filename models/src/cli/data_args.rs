@@ -65,10 +65,7 @@ impl DataArgs {
             selection,
             threshold_db: self.threshold_db.abs(),
             max_frames_per_file: self.max_frames_per_file,
-            labels_csv: self
-                .labels
-                .clone()
-                .or_else(|| Some(folder.join("labels.csv")).filter(|p| p.is_file())),
+            labels_csv: label_table(self.labels.clone(), folder),
         })
     }
 }
@@ -92,6 +89,11 @@ pub fn options_of_model(
         selection: FrameSelection::from_name(selection).unwrap_or(FrameSelection::Energy),
         threshold_db: *threshold_db,
         max_frames_per_file: *max_frames_per_file,
-        labels_csv: labels.or_else(|| Some(folder.join("labels.csv")).filter(|p| p.is_file())),
+        labels_csv: label_table(labels, folder),
     })
+}
+
+/// The label CSV to use: the one given, else `labels.csv` in the dataset folder if it exists.
+fn label_table(given: Option<PathBuf>, folder: &std::path::Path) -> Option<PathBuf> {
+    given.or_else(|| Some(folder.join("labels.csv")).filter(|p| p.is_file()))
 }

@@ -9,7 +9,7 @@ use timbrespace_engine::model::ModelFile;
 use timbrespace_models::dataset::Dataset;
 use timbrespace_models::evaluate::evaluate;
 use timbrespace_models::plots::{latent_map, training_curves};
-use timbrespace_models::projection::fit_pca;
+use timbrespace_models::projection::Projection;
 
 use super::data_args::options_of_model;
 use super::report::{print_import, print_report};
@@ -60,7 +60,7 @@ fn draw_latent_maps(model: &ModelFile, out: &Path) -> Result<usize> {
     let latent = model.manifest.architecture.latent;
     let mu = &model.tensor(POINTS_MU)?.data;
     let labels = &model.tensor(POINTS_LABELS)?.data;
-    let pca = fit_pca(mu, latent);
+    let pca = Projection::from_model(model, "pca")?;
     let points: Vec<(f64, f64)> = mu
         .chunks_exact(latent)
         .map(|z| {
