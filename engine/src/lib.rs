@@ -11,8 +11,11 @@ pub mod grid;
 pub mod metrics;
 pub mod model;
 pub mod phase;
+pub mod pitch;
+pub mod player;
 pub mod resample;
 pub mod stft;
+pub mod symbols;
 pub mod voice;
 pub mod window;
 

@@ -119,3 +119,51 @@ fn decoder_kernel_never_allocates() {
         assert!(out.iter().all(|v| v.is_finite()));
     }
 }
+
+#[test]
+fn note_player_and_symbol_kernels_never_allocate() {
+    use timbrespace_engine::player::{NoteEvent, NotePlayer};
+    use timbrespace_engine::symbols::SymbolReader;
+    let model = common::tiny_model::tiny_symbol_model(5);
+    let mode = PhaseMode::Rtpghi(Lookahead::One);
+    let mut player = NotePlayer::new(&model, mode, 4, 100).expect("player");
+    let mut reader = SymbolReader::new(&model).expect("valid").expect("symbols");
+    let mut out = vec![0.0; 333];
+    let mut probabilities = vec![0.0; reader.vocabulary().width()];
+    let count = allocations_during(|| {
+        for (i, key) in [48u8, 60, 64, 67, 72, 84].iter().enumerate() {
+            player.handle(NoteEvent::NoteOn {
+                channel: 0,
+                key: *key,
+                velocity: 30 + 15 * i as u8,
+            });
+            player.render(&mut out[..77 + i]);
+        }
+        player.handle(NoteEvent::Sustain {
+            channel: 0,
+            down: true,
+        });
+        player.handle(NoteEvent::PitchBend {
+            channel: 0,
+            semitones: 0.7,
+        });
+        player.set_instrument(0.5);
+        player.handle(NoteEvent::NoteOff {
+            channel: 0,
+            key: 60,
+        });
+        player.render(&mut out);
+        player.handle(NoteEvent::Sustain {
+            channel: 0,
+            down: false,
+        });
+        player.handle(NoteEvent::AllNotesOff);
+        for _ in 0..20 {
+            player.render(&mut out);
+        }
+        player.reset();
+        reader.probabilities(&[0.1, -0.2, 0.3, 0.0], &mut probabilities);
+    });
+    assert_eq!(count, 0);
+    assert!(out.iter().all(|v| v.is_finite()));
+}

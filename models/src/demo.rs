@@ -1,4 +1,4 @@
-//! The main job: a short latent morph rendered with the embedded default model.
+//! The main job's material: the embedded default model and a short MIDI phrase it plays.
 
 use timbrespace_engine::model::file::{POINTS_LABELS, POINTS_MU};
 use timbrespace_engine::model::{ModelFile, ModelFileError};
@@ -8,6 +8,13 @@ use crate::projection::Projection;
 
 /// The default model (trained by `cargo xtask train-default` on FluidR3 soundfont notes).
 pub const DEFAULT_MODEL: &[u8] = include_bytes!("../../assets/default.tsm");
+
+/// The demo phrase: the opening of Beethoven's "Ode to Joy" (public domain) and a chord held
+/// with the sustain pedal, as a type-1 MIDI file.
+pub const DEMO_PHRASE: &[u8] = include_bytes!("../../assets/phrase.mid");
+
+/// The default model's instrument that plays the demo phrase.
+pub const DEMO_INSTRUMENT: &str = "Clarinet";
 
 /// The embedded default model, validated like any other.
 pub fn default_model() -> Result<ModelFile, ModelFileError> {

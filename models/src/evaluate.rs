@@ -155,22 +155,53 @@ pub fn evaluate(
     })
 }
 
+/// The top `k` principal components of `train` (`n × bins`) and its mean.
+pub struct PcaBasis {
+    /// Mean frame.
+    mean: Vec<f64>,
+    /// `k × bins` orthonormal rows.
+    basis: crate::linalg::Matrix,
+}
+
+impl PcaBasis {
+    /// Fit on `train`.
+    pub fn fit(train: &[f32], bins: usize, k: usize, seed: u64) -> Self {
+        let (mean, cov) = mean_and_covariance(train, bins);
+        let (_, basis) = top_eigen(&cov, k, PCA_ITERATIONS, seed);
+        Self { mean, basis }
+    }
+
+    /// The `k` coefficients of each frame of `x`, `n × k`.
+    pub fn codes(&self, x: &[f32]) -> Vec<f32> {
+        let bins = self.mean.len();
+        let mut out = Vec::with_capacity(x.len() / bins * self.basis.rows);
+        for frame in x.chunks_exact(bins) {
+            for r in 0..self.basis.rows {
+                let coef: f64 = self
+                    .basis
+                    .row(r)
+                    .iter()
+                    .zip(frame)
+                    .zip(&self.mean)
+                    .map(|((b, &v), m)| b * (f64::from(v) - m))
+                    .sum();
+                out.push(coef as f32);
+            }
+        }
+        out
+    }
+}
+
 /// Project `test` onto the top `k` principal components of `train` and back.
 pub fn pca_reconstruct(train: &[f32], test: &[f32], bins: usize, k: usize, seed: u64) -> Vec<f32> {
-    let (mean, cov) = mean_and_covariance(train, bins);
-    let (_, basis) = top_eigen(&cov, k, PCA_ITERATIONS, seed);
+    let pca = PcaBasis::fit(train, bins, k, seed);
+    let codes = pca.codes(test);
     let mut out = Vec::with_capacity(test.len());
-    let mut centred = vec![0.0; bins];
-    for x in test.chunks_exact(bins) {
-        for ((c, &v), m) in centred.iter_mut().zip(x).zip(&mean) {
-            *c = f64::from(v) - m;
-        }
-        let mut y = mean.clone();
-        for r in 0..basis.rows {
-            let row = basis.row(r);
-            let coef: f64 = row.iter().zip(&centred).map(|(a, b)| a * b).sum();
-            for (yv, &b) in y.iter_mut().zip(row) {
-                *yv += coef * b;
+    for coefs in codes.chunks_exact(k.max(1)) {
+        let mut y = pca.mean.clone();
+        for (r, &coef) in coefs.iter().enumerate() {
+            for (yv, &b) in y.iter_mut().zip(pca.basis.row(r)) {
+                *yv += f64::from(coef) * b;
             }
         }
         out.extend(y.iter().map(|&v| v as f32));

@@ -10,8 +10,11 @@ use timbrespace_engine::model::{ModelFile, ModelFileError, Tensor32, TensorMap};
 
 use crate::dataset::{Dataset, DatasetOptions, Split};
 use crate::projection::{fit_ica, fit_pca};
+use crate::scan::vocabulary;
 use crate::train::{gather, TrainConfig, Trained};
+use crate::trajectory::fit_trajectories;
 use crate::vae::{export_vars, Vae};
+use timbrespace_engine::symbols::trajectory::{ATTACK_TENSOR, RELEASE_TENSOR};
 
 /// Frames encoded per batch.
 const ENCODE_BATCH: usize = 1024;
@@ -97,6 +100,22 @@ pub fn build_model_file(
         POINTS_LABELS.into(),
         Tensor32::new(vec![split.train.len(), dataset.label_sets.len()], labels),
     );
+    let symbols = match (&trained.symbols, &config.symbols) {
+        (Some(_), Some(spec)) => {
+            let vocabulary = vocabulary(&spec.kinds, &dataset.label_sets)?;
+            if spec.attack_frames > 0 && spec.release_frames > 0 {
+                let (attack, release) =
+                    fit_trajectories(&trained.vae, dataset, &split.train_files, spec, &vocabulary)?;
+                tensors.insert(ATTACK_TENSOR.into(), attack);
+                tensors.insert(RELEASE_TENSOR.into(), release);
+            }
+            Some(spec.clone())
+        }
+        _ => {
+            tensors.retain(|name, _| !name.starts_with("symbols."));
+            None
+        }
+    };
     let manifest = Manifest {
         format: FORMAT_NAME.into(),
         version: FORMAT_VERSION,
@@ -121,6 +140,7 @@ pub fn build_model_file(
             history: trained.history.clone(),
         },
         scores: BTreeMap::new(),
+        symbols,
     };
     Ok(ModelFile::new(manifest, tensors)?)
 }

@@ -23,7 +23,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Render a short latent morph with the embedded default model.
+    /// Play the embedded MIDI phrase with the embedded default model.
     Demo(cli::render::DemoArgs),
     /// Generate datasets (soundfont notes, toy sounds).
     Dataset {
@@ -40,10 +40,12 @@ enum Command {
     Encode(cli::model_io::EncodeArgs),
     /// Decode latent vectors (CSV) to audio.
     Decode(cli::model_io::DecodeArgs),
-    /// Render a latent trajectory or a morph between two sounds to WAV.
+    /// Render a MIDI file, a latent trajectory or a morph between two sounds to WAV.
     Render(cli::render::RenderArgs),
     /// Cross-synthesis: play any sound through the model, frame by frame.
     Cross(cli::render::CrossArgs),
+    /// Read pitch, octave, dynamics and instrument from a sound (models trained with symbols).
+    Transcribe(cli::transcribe::TranscribeArgs),
 }
 
 fn main() -> Result<()> {
@@ -58,6 +60,7 @@ fn main() -> Result<()> {
         Command::Decode(args) => cli::model_io::decode(&args),
         Command::Render(args) => cli::render::render(&args),
         Command::Cross(args) => cli::render::cross(&args),
+        Command::Transcribe(args) => cli::transcribe::run(&args),
     }
 }
 

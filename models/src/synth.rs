@@ -112,14 +112,14 @@ pub fn morph(a: &[f32], b: &[f32], frames: usize) -> Vec<Vec<f32>> {
 }
 
 /// A sound file's STFT magnitudes at the model's rate and STFT.
-fn analyse(model: &ModelFile, path: &Path) -> Result<TfGrid<f32>, SynthError> {
+pub fn analyse(model: &ModelFile, path: &Path) -> Result<TfGrid<f32>, SynthError> {
     let stft = model.manifest.signal.stft()?;
     let audio = load_audio(path, model.manifest.signal.sample_rate)?;
     Ok(magnitude_stft(&stft, &audio.samples))
 }
 
 /// Latent means of magnitude frames.
-fn encode_grid(model: &ModelFile, grid: &TfGrid<f32>) -> Result<Vec<Vec<f32>>, SynthError> {
+pub fn encode_grid(model: &ModelFile, grid: &TfGrid<f32>) -> Result<Vec<Vec<f32>>, SynthError> {
     let scaling = model.manifest.scaling;
     let scaled: Vec<f32> = grid
         .as_slice()

@@ -20,7 +20,9 @@ use crate::adam::Adam;
 use crate::dataset::{Dataset, Split};
 use crate::objective::{reconstruction, Regularizer};
 use crate::random::gaussian_vec;
+use crate::scan::{SymbolTargets, SymbolVae};
 use crate::vae::{export_vars, import_vars, seeded_init, Vae};
+use timbrespace_engine::model::manifest::SymbolSpec;
 
 /// Frames per batch when only evaluating.
 const EVAL_BATCH: usize = 1024;
@@ -45,6 +47,8 @@ pub struct TrainConfig {
     pub patience: usize,
     /// Seed of the initial weights, the shuffles and the noise.
     pub seed: u64,
+    /// Train a symbol VAE alongside (SCAN) with these shapes, when the run has symbol targets.
+    pub symbols: Option<SymbolSpec>,
 }
 
 /// What a finished run hands back.
@@ -53,6 +57,8 @@ pub struct Trained {
     pub varmap: VarMap,
     /// The model built on them.
     pub vae: Vae,
+    /// The symbol VAE, when one was trained.
+    pub symbols: Option<SymbolVae>,
     /// Per-epoch losses.
     pub history: Vec<EpochRecord>,
     /// Training time in seconds (across resumed sessions).
@@ -134,6 +140,8 @@ pub struct TrainRun<'a> {
     pub stop: &'a AtomicBool,
     /// Draw a progress bar and per-epoch lines on stderr.
     pub show_progress: bool,
+    /// Per-frame symbols for a jointly trained symbol VAE (with `TrainConfig::symbols`).
+    pub symbol_targets: Option<&'a SymbolTargets>,
 }
 
 /// Train a VAE.
@@ -143,10 +151,16 @@ pub fn train(run: &TrainRun, config: &TrainConfig) -> Result<Trained, TrainError
     }
     let device = Device::Cpu;
     let varmap = VarMap::new();
-    let vae = Vae::new(
-        &config.arch,
-        &VarBuilder::from_varmap(&varmap, DType::F32, &device),
-    )?;
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &device);
+    let vae = Vae::new(&config.arch, &vb)?;
+    let scan = match (&config.symbols, run.symbol_targets) {
+        (Some(spec), Some(targets)) => Some(Scan {
+            vae: SymbolVae::new(&config.arch, spec, targets.groups.clone(), &vb)?,
+            targets,
+            alpha: f64::from(spec.alpha),
+        }),
+        _ => None,
+    };
     seeded_init(&varmap, config.seed)?;
     let named: Vec<(String, candle_core::Var)> = varmap
         .data()
@@ -217,6 +231,7 @@ pub fn train(run: &TrainRun, config: &TrainConfig) -> Result<Trained, TrainError
             }
             let loss = train_step(
                 &vae,
+                scan.as_ref(),
                 &mut adam,
                 run.dataset,
                 batch,
@@ -247,7 +262,12 @@ pub fn train(run: &TrainRun, config: &TrainConfig) -> Result<Trained, TrainError
             &config.regularizer,
             config.seed,
         )?;
-        let test_loss = test_recon + config.regularizer.weight(usize::MAX / 2) * test_reg;
+        let test_symbols = match &scan {
+            Some(scan) => evaluate_symbols(&vae, scan, run.dataset, &run.split.test)?,
+            None => 0.0,
+        };
+        let test_loss =
+            test_recon + config.regularizer.weight(usize::MAX / 2) * test_reg + test_symbols;
         if !train_loss.is_finite() || !test_loss.is_finite() {
             bar.abandon();
             return Err(TrainError::Diverged(state.epoch + 1));
@@ -260,6 +280,7 @@ pub fn train(run: &TrainRun, config: &TrainConfig) -> Result<Trained, TrainError
             test_loss,
             test_recon,
             test_reg,
+            test_symbols,
             lr: adam.lr,
             frames_per_second,
         });
@@ -287,12 +308,13 @@ pub fn train(run: &TrainRun, config: &TrainConfig) -> Result<Trained, TrainError
         state.lr = adam.lr;
         state.seconds = seconds_before + started.elapsed().as_secs_f64();
         let line = format!(
-            "epoch {:>3}  train {:>9.3}  test {:>9.3} (recon {:.3}, reg {:.3})  lr {:.1e}  {:.0} frames/s{}",
+            "epoch {:>3}  train {:>9.3}  test {:>9.3} (recon {:.3}, reg {:.3}, symbols {:.3})  lr {:.1e}  {:.0} frames/s{}",
             state.epoch,
             train_loss,
             test_loss,
             test_recon,
             test_reg,
+            test_symbols,
             adam.lr,
             frames_per_second,
             if state.best_epoch == state.epoch { "  *" } else { "" }
@@ -311,6 +333,7 @@ pub fn train(run: &TrainRun, config: &TrainConfig) -> Result<Trained, TrainError
     import_vars(&varmap, &best, "")?;
     Ok(Trained {
         vae,
+        symbols: scan.map(|s| s.vae),
         varmap,
         history: state.history,
         seconds: state.seconds,
@@ -318,9 +341,21 @@ pub fn train(run: &TrainRun, config: &TrainConfig) -> Result<Trained, TrainError
     })
 }
 
+/// The symbol side of a run.
+struct Scan<'a> {
+    /// The symbol VAE being trained.
+    vae: SymbolVae,
+    /// y per frame.
+    targets: &'a SymbolTargets,
+    /// Weight of KL(q(z|x) ‖ q(z|y)).
+    alpha: f64,
+}
+
 /// One optimiser step on `batch`; returns the batch's loss per frame.
+#[allow(clippy::too_many_arguments)]
 fn train_step(
     vae: &Vae,
+    scan: Option<&Scan>,
     adam: &mut Adam,
     dataset: &Dataset,
     batch: &[usize],
@@ -344,7 +379,25 @@ fn train_step(
     )?;
     let recon = reconstruction(&x, &vae.decode(&z)?, f64::from(vae.arch.sigma))?;
     let reg = regularizer.value(&mu, &logvar, &z, &prior)?;
-    let loss = (recon + (reg * weight)?)?;
+    let mut loss = (recon + (reg * weight)?)?;
+    if let Some(scan) = scan {
+        if let Some((rows, y)) = scan.targets.batch(batch)? {
+            let n = rows.dim(0)?;
+            let eps = Tensor::from_vec(gaussian_vec(rng, n * latent), (n, latent), &Device::Cpu)?;
+            let terms = scan.vae.loss(
+                &y,
+                &mu.contiguous()?.index_select(&rows, 0)?,
+                &logvar.contiguous()?.index_select(&rows, 0)?,
+                &z.index_select(&rows, 0)?,
+                &eps,
+            )?;
+            let symbols = (((terms.symbol_recon + (terms.symbol_prior * weight)?)?
+                + terms.audio_recon)?
+                + (terms.alignment * scan.alpha)?)?;
+            // The terms are means over labelled frames; weigh them by their share of the batch.
+            loss = (loss + (symbols * (n as f64 / batch.len() as f64))?)?;
+        }
+    }
     let grads = loss.backward()?;
     adam.step(&grads)?;
     Ok(f64::from(loss.to_scalar::<f32>()?))
@@ -388,6 +441,33 @@ pub fn evaluate_loss(
     Ok((recon_sum / n, reg_sum / n))
 }
 
+/// Mean symbol loss per test frame at full weights (the symbol ELBO with z = μ(y), the audio
+/// codes' cross-entropy, and α·KL(q(z|x) ‖ q(z|y))), or 0 when no test frame is labelled.
+fn evaluate_symbols(
+    vae: &Vae,
+    scan: &Scan,
+    dataset: &Dataset,
+    indices: &[usize],
+) -> candle_core::Result<f64> {
+    let mut sum = 0.0;
+    for chunk in indices.chunks(EVAL_BATCH) {
+        let Some((rows, y)) = scan.targets.batch(chunk)? else {
+            continue;
+        };
+        let n = rows.dim(0)?;
+        let (mu, logvar) = vae.encode(&gather(dataset, chunk)?)?;
+        let zeros = Tensor::zeros((n, vae.arch.latent), DType::F32, &Device::Cpu)?;
+        let mu = mu.contiguous()?.index_select(&rows, 0)?;
+        let logvar = logvar.contiguous()?.index_select(&rows, 0)?;
+        let terms = scan.vae.loss(&y, &mu, &logvar, &mu, &zeros)?;
+        let total = (((terms.symbol_recon + terms.symbol_prior)? + terms.audio_recon)?
+            + (terms.alignment * scan.alpha)?)?;
+        sum += f64::from(total.to_scalar::<f32>()?) * n as f64;
+    }
+    // Per test frame, like the other test terms: unlabelled frames contribute nothing.
+    Ok(sum / indices.len().max(1) as f64)
+}
+
 /// A string that changes when the data, split or settings do.
 fn fingerprint(run: &TrainRun, config: &TrainConfig) -> String {
     let checksum: f64 = run
@@ -404,9 +484,10 @@ fn fingerprint(run: &TrainRun, config: &TrainConfig) -> String {
         })
         .sum();
     format!(
-        "{:?}|{}|batch={}|seed={}|frames={}/{}|sum={checksum:.6e}",
+        "{:?}|{}|{:?}|batch={}|seed={}|frames={}/{}|sum={checksum:.6e}",
         config.arch,
         config.regularizer,
+        config.symbols,
         config.batch,
         config.seed,
         run.split.train.len(),

@@ -147,6 +147,37 @@ fn every_command_works_on_a_tiny_model() {
         &["cross", "m.tsm", "toy/tone00003.wav", "--out", "cross.wav"],
         &dir,
     );
+    // The toy labels name notes, so the model learned pitch symbols: read a sound back as
+    // symbols, and play a MIDI file through the note player.
+    ok(
+        &["transcribe", "m.tsm", "toy/tone00001.wav", "--out", "t.csv"],
+        &dir,
+    );
+    let csv = std::fs::read_to_string(dir.join("t.csv")).expect("csv");
+    assert!(
+        csv.lines().next().is_some_and(|h| h.contains("pitch")) && csv.lines().count() > 10,
+        "{csv}"
+    );
+    let phrase = Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/phrase.mid");
+    let phrase = phrase.to_str().expect("a UTF-8 path");
+    ok(
+        &["render", "m.tsm", "--midi", phrase, "--out", "phrase.wav"],
+        &dir,
+    );
+    let rendered = read_wav(&dir.join("phrase.wav")).expect("a WAV file");
+    let peak = rendered.samples.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+    assert!(
+        rendered.samples.len() > rendered.rate as usize && peak > 1e-4 && peak.is_finite(),
+        "the phrase is seconds of sound, not silence: peak {peak}"
+    );
+    let message = fails(
+        &["render", "m.tsm", "--midi", "t.csv", "--out", "x.wav"],
+        &dir,
+    );
+    assert!(
+        message.contains("not a valid standard MIDI file"),
+        "{message}"
+    );
     ok(&["eval", "m.tsm", "toy", "--out", "eval"], &dir);
     for file in [
         "report.json",
@@ -165,7 +196,7 @@ fn every_command_works_on_a_tiny_model() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("eval/report.json")).expect("json"))
             .expect("parses");
-    assert!(report["vae"]["spectral_convergence_db"].is_number());
+    assert!(report["reconstruction"]["vae"]["spectral_convergence_db"].is_number());
 
     // Bad input: clear messages, no panics.
     assert!(fails(&["train", "missing-folder"], &dir).contains("does not exist"));

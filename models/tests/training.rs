@@ -81,6 +81,7 @@ fn same_seed_same_run_and_resume_continues_exactly() {
         resume: false,
         stop: &stop,
         show_progress: false,
+        symbol_targets: None,
     };
     assert!(matches!(
         train(&run, &config),
@@ -107,6 +108,7 @@ fn same_seed_same_run_and_resume_continues_exactly() {
         resume: true,
         stop: &AtomicBool::new(false),
         show_progress: false,
+        symbol_targets: None,
     };
     assert!(matches!(
         train(&run, &other),

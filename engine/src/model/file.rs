@@ -4,9 +4,11 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::container::{self, Tensor32, TensorMap};
-use super::layers::{decoder_layers, encoder_layers};
+use super::layers::{decoder_layers, encoder_layers, symbol_decoder_layers, symbol_encoder_layers};
 use super::manifest::{ArchKind, Manifest, FORMAT_NAME, FORMAT_VERSION};
 use super::ModelFileError;
+use crate::symbols::trajectory::{ATTACK_TENSOR, RELEASE_TENSOR};
+use crate::symbols::SymbolVocabulary;
 
 /// Metadata key holding [`FORMAT_NAME`], so foreign safetensors files are told apart quickly.
 const FORMAT_KEY: &str = "format";
@@ -116,6 +118,27 @@ impl ModelFile {
             POINTS_LABELS.into(),
             vec![None, Some(self.manifest.labels.len())],
         ));
+        if let Some(spec) = &self.manifest.symbols {
+            let width = spec.width(&self.manifest.labels);
+            expected.extend(
+                symbol_encoder_layers(arch, spec, width)
+                    .iter()
+                    .chain(symbol_decoder_layers(arch, spec, width).iter())
+                    .flat_map(|layer| layer.tensors())
+                    .map(|(name, shape)| (name, fixed(shape))),
+            );
+            let groups = spec.trajectory_groups(&self.manifest.labels);
+            if spec.attack_frames > 0 && spec.release_frames > 0 {
+                expected.push((
+                    ATTACK_TENSOR.into(),
+                    fixed(vec![groups, spec.attack_frames, arch.latent]),
+                ));
+                expected.push((
+                    RELEASE_TENSOR.into(),
+                    fixed(vec![groups, spec.release_frames, arch.latent]),
+                ));
+            }
+        }
         for p in &self.manifest.projections {
             let name = |part| projection_tensor(&p.name, part);
             expected.push((name("mean"), fixed(vec![arch.latent])));
@@ -174,6 +197,28 @@ impl ModelFile {
                     p.name, p.dims, arch.latent
                 ));
             }
+        }
+        if let Some(spec) = &m.symbols {
+            let known = |k: &String| m.labels.iter().any(|l| &l.name == k);
+            if spec.kinds.is_empty() || !spec.kinds.iter().all(known) {
+                return bad(format!(
+                    "symbol kinds {:?} must all be label kinds",
+                    spec.kinds
+                ));
+            }
+            if !spec.trajectory_kinds.iter().all(|k| spec.kinds.contains(k)) {
+                return bad(format!(
+                    "trajectory kinds {:?} must all be symbol kinds",
+                    spec.trajectory_kinds
+                ));
+            }
+            if spec.hidden.iter().any(|&h| h == 0 || h > 8192)
+                || spec.attack_frames > 100_000
+                || spec.release_frames > 100_000
+            {
+                return bad("symbol network or trajectory sizes out of range".into());
+            }
+            SymbolVocabulary::from_manifest(m)?;
         }
         for (name, shape) in self.expected_tensors() {
             let tensor = self.tensor(&name)?;

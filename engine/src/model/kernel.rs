@@ -174,34 +174,38 @@ unsafe fn axpy_fma(y: &mut [f32], w: &[f32], x: f32) {
     }
 }
 
-/// A model's decoder ready to run without allocating.
+/// A stack of layers from a model file ready to run without allocating: the weights laid out
+/// for the loops and two ping-pong activation buffers sized for the largest batch.
 #[derive(Debug, Clone)]
-pub struct DecoderKernel {
-    /// The decoder's steps in order.
+pub struct NetworkKernel {
+    /// The steps in order.
     steps: Vec<Step>,
-    /// Latent size (input per example).
-    latent: usize,
-    /// Spectrum bins (output per example).
-    bins: usize,
+    /// Values per example going in.
+    inputs: usize,
+    /// Values per example coming out.
+    outputs: usize,
     /// Largest batch the buffers were sized for.
     max_batch: usize,
     /// Ping-pong activation buffers, each `max_batch × widest activation`.
     front: Vec<f32>,
     /// See `front`.
     back: Vec<f32>,
-    /// Undoes the training-time magnitude compression.
-    scaling: Scaling,
 }
 
-impl DecoderKernel {
-    /// Prepare `model`'s decoder for batches of up to `max_batch` latent vectors.
-    pub fn new(model: &ModelFile, max_batch: usize) -> Result<Self, ModelFileError> {
-        let arch = &model.manifest.architecture;
+impl NetworkKernel {
+    /// Prepare `layers` (whose weights `model` holds) taking `inputs` values per example, for
+    /// batches of up to `max_batch`.
+    pub fn new(
+        model: &ModelFile,
+        layers: &[Layer],
+        inputs: usize,
+        max_batch: usize,
+    ) -> Result<Self, ModelFileError> {
         let weights = |name: &str| -> Result<Vec<f32>, ModelFileError> {
             Ok(model.tensor(name)?.data.clone())
         };
         let mut steps = Vec::new();
-        for layer in decoder_layers(arch) {
+        for layer in layers {
             let step = match layer {
                 Layer::Dense {
                     name,
@@ -209,6 +213,7 @@ impl DecoderKernel {
                     outputs,
                     activation,
                 } => {
+                    let (inputs, outputs) = (*inputs, *outputs);
                     let w = weights(&format!("{name}.weight"))?;
                     let mut weight_t = vec![0.0; inputs * outputs];
                     for o in 0..outputs {
@@ -221,11 +226,11 @@ impl DecoderKernel {
                         bias: weights(&format!("{name}.bias"))?,
                         inputs,
                         outputs,
-                        relu: activation == Activation::Relu,
+                        relu: *activation == Activation::Relu,
                     }
                 }
-                ref conv @ Layer::Conv1d {
-                    ref name,
+                conv @ Layer::Conv1d {
+                    name,
                     in_channels,
                     out_channels,
                     kernel,
@@ -235,66 +240,110 @@ impl DecoderKernel {
                 } => Step::Conv {
                     weight: weights(&format!("{name}.weight"))?,
                     bias: weights(&format!("{name}.bias"))?,
-                    in_ch: in_channels,
-                    out_ch: out_channels,
-                    kernel,
-                    stride,
-                    in_len,
+                    in_ch: *in_channels,
+                    out_ch: *out_channels,
+                    kernel: *kernel,
+                    stride: *stride,
+                    in_len: *in_len,
                     out_len: conv.conv_out_len(),
-                    relu: activation == Activation::Relu,
+                    relu: *activation == Activation::Relu,
                 },
                 Layer::Reshape { .. } => continue,
-                Layer::Upsample2 { channels, in_len } => Step::Upsample { channels, in_len },
-                Layer::Crop { in_len, len } => Step::Crop { in_len, len },
+                Layer::Upsample2 { channels, in_len } => Step::Upsample {
+                    channels: *channels,
+                    in_len: *in_len,
+                },
+                Layer::Crop { in_len, len } => Step::Crop {
+                    in_len: *in_len,
+                    len: *len,
+                },
             };
             steps.push(step);
         }
+        let outputs = steps.last().map_or(inputs, Step::output_size);
         let widest = steps
             .iter()
             .map(Step::output_size)
-            .chain([arch.latent])
+            .chain([inputs])
             .max()
-            .unwrap_or(arch.latent);
+            .unwrap_or(inputs);
         let max_batch = max_batch.max(1);
-        Ok(DecoderKernel {
+        Ok(NetworkKernel {
             steps,
-            latent: arch.latent,
-            bins: arch.bins,
+            inputs,
+            outputs,
             max_batch,
             front: vec![0.0; max_batch * widest],
             back: vec![0.0; max_batch * widest],
+        })
+    }
+
+    /// Values per example going in.
+    pub fn inputs(&self) -> usize {
+        self.inputs
+    }
+
+    /// Values per example coming out.
+    pub fn outputs(&self) -> usize {
+        self.outputs
+    }
+
+    /// Run `input.len() / inputs` examples (at most `max_batch`, and at most what `out` holds)
+    /// into `out`; returns how many ran.
+    pub fn run(&mut self, input: &[f32], out: &mut [f32]) -> usize {
+        let batch = (input.len() / self.inputs)
+            .min(self.max_batch)
+            .min(out.len() / self.outputs.max(1));
+        self.front[..batch * self.inputs].copy_from_slice(&input[..batch * self.inputs]);
+        for step in &self.steps {
+            step.run(&self.front, &mut self.back, batch);
+            std::mem::swap(&mut self.front, &mut self.back);
+        }
+        out[..batch * self.outputs].copy_from_slice(&self.front[..batch * self.outputs]);
+        batch
+    }
+}
+
+/// A model's decoder ready to run without allocating.
+#[derive(Debug, Clone)]
+pub struct DecoderKernel {
+    /// The decoder's layers.
+    net: NetworkKernel,
+    /// Undoes the training-time magnitude compression.
+    scaling: Scaling,
+}
+
+impl DecoderKernel {
+    /// Prepare `model`'s decoder for batches of up to `max_batch` latent vectors.
+    pub fn new(model: &ModelFile, max_batch: usize) -> Result<Self, ModelFileError> {
+        let arch = &model.manifest.architecture;
+        Ok(DecoderKernel {
+            net: NetworkKernel::new(model, &decoder_layers(arch), arch.latent, max_batch)?,
             scaling: model.manifest.scaling,
         })
     }
 
     /// Latent size this decoder expects.
     pub fn latent(&self) -> usize {
-        self.latent
+        self.net.inputs()
     }
 
     /// Bins it produces.
     pub fn bins(&self) -> usize {
-        self.bins
+        self.net.outputs()
     }
 
     /// Decode `z.len() / latent` latent vectors (at most `max_batch`) into scaled spectra in
     /// `out` (`bins` each). Extra input beyond `max_batch` examples is ignored.
     pub fn decode_batch(&mut self, z: &[f32], out: &mut [f32]) {
-        let batch = (z.len() / self.latent)
-            .min(self.max_batch)
-            .min(out.len() / self.bins);
-        self.front[..batch * self.latent].copy_from_slice(&z[..batch * self.latent]);
-        for step in &self.steps {
-            step.run(&self.front, &mut self.back, batch);
-            std::mem::swap(&mut self.front, &mut self.back);
-        }
-        out[..batch * self.bins].copy_from_slice(&self.front[..batch * self.bins]);
+        self.net.run(z, out);
     }
 
     /// Decode one latent vector into raw STFT magnitudes (scaling undone, never negative).
     pub fn decode_magnitudes(&mut self, z: &[f32], magnitudes: &mut [f32]) {
-        self.decode_batch(&z[..self.latent], magnitudes);
-        for m in magnitudes.iter_mut().take(self.bins) {
+        let (latent, bins) = (self.latent(), self.bins());
+        self.net.run(&z[..latent], magnitudes);
+        for m in magnitudes.iter_mut().take(bins) {
             *m = self.scaling.expand(*m);
         }
     }

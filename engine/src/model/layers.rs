@@ -2,7 +2,7 @@
 //! offline trainer and the decoder kernel both build their networks from these lists, so the
 //! tensor names and shapes in a `.tsm` file have exactly one definition.
 
-use super::manifest::{ArchKind, Architecture};
+use super::manifest::{ArchKind, Architecture, SymbolSpec};
 
 /// Non-linearity after a layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,6 +232,33 @@ pub fn decoder_layers(arch: &Architecture) -> Vec<Layer> {
             layers
         }
     }
+}
+
+/// The symbol encoder: y (one-hots, `width` values) → hidden… → (μ, log σ²) of q(z|y).
+pub fn symbol_encoder_layers(arch: &Architecture, spec: &SymbolSpec, width: usize) -> Vec<Layer> {
+    let mut layers = Vec::new();
+    dense_chain(
+        "symbols.encoder.dense",
+        width,
+        &spec.hidden,
+        2 * arch.latent,
+        &mut layers,
+    );
+    layers
+}
+
+/// The symbol decoder: z → hidden (mirrored) → logits of p(y|z), `width` values.
+pub fn symbol_decoder_layers(arch: &Architecture, spec: &SymbolSpec, width: usize) -> Vec<Layer> {
+    let hidden: Vec<usize> = spec.hidden.iter().rev().copied().collect();
+    let mut layers = Vec::new();
+    dense_chain(
+        "symbols.decoder.dense",
+        arch.latent,
+        &hidden,
+        width,
+        &mut layers,
+    );
+    layers
 }
 
 /// Dense layers `inputs → hidden… → outputs`, ReLU between, identity at the end.

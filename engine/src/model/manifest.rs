@@ -38,6 +38,59 @@ pub struct Manifest {
     pub training: Provenance,
     /// Evaluation scores by name (filled by `timbrespace eval` or at the end of training).
     pub scores: BTreeMap<String, f64>,
+    /// The symbol side of a signal–symbol (SCAN) model; absent for audio-only models, which
+    /// then cannot be played from MIDI symbols or transcribe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub symbols: Option<SymbolSpec>,
+}
+
+/// Shapes of the symbol VAE and the note trajectories (DESIGN §5, issue 4). Tensors:
+/// `symbols.encoder.dense{i}` (y → μ, log σ² of q(z|y)), `symbols.decoder.dense{i}` (z →
+/// logits of p(y|z)), `symbols.attack` and `symbols.release` (latent offsets from a note's
+/// sustained centre over time, `[groups, frames, latent]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SymbolSpec {
+    /// Names of the label kinds (in `labels`) whose one-hots are concatenated into y, in order.
+    pub kinds: Vec<String>,
+    /// Hidden widths of the symbol encoder; the decoder mirrors them.
+    pub hidden: Vec<usize>,
+    /// Weight of KL(q(z|x) ‖ q(z|y)) it was trained with.
+    pub alpha: f32,
+    /// Label kinds whose class combination selects a trajectory (e.g. instrument, dynamics):
+    /// notes of one instrument and loudness share an envelope shape across pitches.
+    pub trajectory_kinds: Vec<String>,
+    /// Frames of the attack template, from note-on.
+    pub attack_frames: usize,
+    /// Frames of the release template, from note-off.
+    pub release_frames: usize,
+}
+
+impl SymbolSpec {
+    /// Width of y: the summed class counts of `kinds` (0 if a kind is missing from `labels`).
+    pub fn width(&self, labels: &[LabelSet]) -> usize {
+        self.kinds
+            .iter()
+            .map(|k| {
+                labels
+                    .iter()
+                    .find(|l| &l.name == k)
+                    .map_or(0, |l| l.classes.len())
+            })
+            .sum()
+    }
+
+    /// Number of trajectories: the product of the class counts of `trajectory_kinds`.
+    pub fn trajectory_groups(&self, labels: &[LabelSet]) -> usize {
+        self.trajectory_kinds
+            .iter()
+            .map(|k| {
+                labels
+                    .iter()
+                    .find(|l| &l.name == k)
+                    .map_or(1, |l| l.classes.len())
+            })
+            .product()
+    }
 }
 
 /// Sample rate and STFT of the model's frames.
@@ -200,6 +253,9 @@ pub struct EpochRecord {
     pub test_recon: f64,
     /// Mean test regulariser (KL, MMD or Rényi).
     pub test_reg: f64,
+    /// Mean symbol loss per test frame (SCAN models; 0 otherwise).
+    #[serde(default)]
+    pub test_symbols: f64,
     /// Learning rate used.
     pub lr: f64,
     /// Training throughput.

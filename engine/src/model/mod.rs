@@ -9,7 +9,7 @@ pub mod manifest;
 
 pub use container::{Tensor32, TensorMap};
 pub use file::ModelFile;
-pub use kernel::DecoderKernel;
+pub use kernel::{DecoderKernel, NetworkKernel};
 pub use manifest::{Manifest, Scaling};
 
 use thiserror::Error;

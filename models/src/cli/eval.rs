@@ -10,9 +10,10 @@ use timbrespace_models::dataset::Dataset;
 use timbrespace_models::evaluate::evaluate;
 use timbrespace_models::plots::{latent_map, training_curves};
 use timbrespace_models::projection::Projection;
+use timbrespace_models::symbol_eval::evaluate_symbols;
 
 use super::data_args::options_of_model;
-use super::report::{print_import, print_report};
+use super::report::{print_import, print_report, print_symbol_report};
 
 /// Options of `eval`.
 #[derive(Args, Debug)]
@@ -39,10 +40,15 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     let split = dataset.split(training.test_fraction, training.seed)?;
     let report = evaluate(&model, &dataset, &split, training.seed)?;
     print_report(&report);
+    let symbols = evaluate_symbols(&model, &dataset, &split, training.seed)?;
+    if let Some(symbols) = &symbols {
+        print_symbol_report(symbols);
+    }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let json = args.out.join("report.json");
-    std::fs::write(&json, serde_json::to_string_pretty(&report)?)
+    let both = serde_json::json!({ "reconstruction": report, "symbols": symbols });
+    std::fs::write(&json, serde_json::to_string_pretty(&both)?)
         .with_context(|| format!("cannot write {}", json.display()))?;
     training_curves(&args.out.join("curves.png"), &training.history)?;
     let written = draw_latent_maps(&model, &args.out)?;

@@ -7,3 +7,4 @@ pub mod model_io;
 pub mod render;
 pub mod report;
 pub mod train;
+pub mod transcribe;

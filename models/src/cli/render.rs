@@ -7,8 +7,11 @@ use clap::Args;
 use timbrespace_engine::model::ModelFile;
 use timbrespace_engine::voice::PhaseMode;
 use timbrespace_models::audio_file::write_wav;
+use timbrespace_models::audio_file::MonoAudio;
 use timbrespace_models::audio_import::resample;
-use timbrespace_models::demo::{default_model, morph_ends};
+use timbrespace_models::demo::{default_model, morph_ends, DEMO_INSTRUMENT, DEMO_PHRASE};
+use timbrespace_models::midi::{parse_midi, read_midi, Score};
+use timbrespace_models::midi_render::render_score;
 use timbrespace_models::resynthesis::{phase_mode, PHASE_MODES};
 use timbrespace_models::synth::{encode_sound, morph, render_latents, sound_centroid, Rendering};
 
@@ -61,6 +64,13 @@ pub struct RenderArgs {
     /// Morph between the latent centroids of two sounds instead.
     #[arg(long, num_args = 2, value_names = ["A", "B"])]
     pub morph: Vec<PathBuf>,
+    /// Play a standard MIDI file instead (all tracks and channels; needs a model trained
+    /// with symbols).
+    #[arg(long, conflicts_with_all = ["morph", "from", "to"])]
+    pub midi: Option<PathBuf>,
+    /// With --midi: the model's instrument to play (default: its first).
+    #[arg(long, requires = "midi")]
+    pub instrument: Option<String>,
     /// Length in seconds.
     #[arg(long, default_value_t = 2.0)]
     pub seconds: f64,
@@ -74,6 +84,18 @@ pub struct RenderArgs {
 /// Render a straight latent trajectory.
 pub fn render(args: &RenderArgs) -> Result<()> {
     let model = ModelFile::load(&args.model)?;
+    if let Some(midi) = &args.midi {
+        let score = read_midi(midi)?;
+        return render_midi(
+            &model,
+            &score,
+            args.instrument.as_deref(),
+            &args.output,
+            None,
+            &args.out,
+            &midi.display().to_string(),
+        );
+    }
     let (a, b, what) = if args.morph.len() == 2 {
         (
             sound_centroid(&model, &args.morph[0])?,
@@ -94,7 +116,7 @@ pub fn render(args: &RenderArgs) -> Result<()> {
         morph_ends(&model)?
     };
     let rendering = render_morph(&model, &a, &b, args.seconds, args.output.phase.mode()?)?;
-    write_rendering(rendering, args.output.rate, None, &args.out, &what)
+    write_rendering(rendering, args.output.rate, &args.out, &what)
 }
 
 /// Decode a morph of `seconds` between two latent points.
@@ -113,18 +135,49 @@ fn render_morph(
     Ok(render_latents(model, &morph(a, b, frames), mode)?)
 }
 
-/// Resample if asked, scale to `peak_dbfs` if given (or only down to 0 dBFS, so nothing
-/// clips) and write the WAV.
-fn write_rendering(
-    rendering: Rendering,
-    rate: Option<u32>,
+/// Play `score` with `model` and write it, printing what the musician should know.
+fn render_midi(
+    model: &ModelFile,
+    score: &Score,
+    instrument: Option<&str>,
+    output: &OutputArgs,
     peak_dbfs: Option<f32>,
     out: &std::path::Path,
     what: &str,
 ) -> Result<()> {
+    let rendering = render_score(model, score, output.phase.mode()?, instrument)?;
+    for warning in &rendering.warnings {
+        println!("warning: {warning}");
+    }
+    let audio = MonoAudio {
+        samples: rendering.audio,
+        rate: rendering.rate,
+    };
+    let written = write_audio(audio, output.rate, peak_dbfs, out)?;
+    println!(
+        "rendered {what} (type-{} MIDI, {} tracks, {} notes) on {}: {:.2} s at {} Hz → {}",
+        score.format,
+        score.tracks,
+        score.notes.len(),
+        instrument.unwrap_or("the first instrument"),
+        written.samples.len() as f64 / f64::from(written.rate),
+        written.rate,
+        out.display()
+    );
+    Ok(())
+}
+
+/// Resample if asked, scale to `peak_dbfs` if given (or only down to 0 dBFS, so nothing
+/// clips) and write the WAV; returns what was written.
+fn write_audio(
+    audio: MonoAudio,
+    rate: Option<u32>,
+    peak_dbfs: Option<f32>,
+    out: &std::path::Path,
+) -> Result<MonoAudio> {
     let mut audio = match rate {
-        Some(rate) if rate != rendering.audio.rate => resample(&rendering.audio, rate)?,
-        _ => rendering.audio,
+        Some(rate) if rate != audio.rate => resample(&audio, rate)?,
+        _ => audio,
     };
     let peak = audio.samples.iter().fold(0.0f32, |m, s| m.max(s.abs()));
     let target = peak_dbfs.map_or(1.0, |db| 10f32.powf(db / 20.0));
@@ -133,9 +186,20 @@ fn write_rendering(
         audio.samples.iter_mut().for_each(|s| *s *= gain);
     }
     write_wav(out, &audio)?;
+    Ok(audio)
+}
+
+/// Write a latent rendering and say what it was.
+fn write_rendering(
+    rendering: Rendering,
+    rate: Option<u32>,
+    out: &std::path::Path,
+    what: &str,
+) -> Result<()> {
+    let frames = rendering.magnitudes.frames();
+    let audio = write_audio(rendering.audio, rate, None, out)?;
     println!(
-        "rendered {what}: {} frames, {:.2} s at {} Hz, phase consistency {:.1} dB → {}",
-        rendering.magnitudes.frames(),
+        "rendered {what}: {frames} frames, {:.2} s at {} Hz, phase consistency {:.1} dB → {}",
         audio.samples.len() as f64 / f64::from(audio.rate),
         audio.rate,
         rendering.consistency_db,
@@ -166,7 +230,6 @@ pub fn cross(args: &CrossArgs) -> Result<()> {
     write_rendering(
         rendering,
         args.output.rate,
-        None,
         &args.out,
         &format!("{} through the model", args.audio.display()),
     )
@@ -178,17 +241,17 @@ pub struct DemoArgs {
     /// The WAV to write.
     #[arg(long, short, default_value = "demo.wav")]
     pub out: PathBuf,
-    /// Length in seconds.
-    #[arg(long, default_value_t = 3.0)]
-    pub seconds: f64,
     /// Output rate in Hz.
     #[arg(long, default_value_t = 44_100)]
     pub rate: u32,
+    /// The default model's instrument to play the phrase on.
+    #[arg(long, default_value = DEMO_INSTRUMENT)]
+    pub instrument: String,
     #[command(flatten)]
     pub phase: PhaseArg,
 }
 
-/// The main job: a morph with the embedded default model.
+/// The main job: the embedded MIDI phrase played by the embedded default model.
 pub fn demo(args: &DemoArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let model = default_model()?;
@@ -202,13 +265,18 @@ pub fn demo(args: &DemoArgs) -> Result<()> {
         m.training.files,
         started.elapsed().as_secs_f64() * 1e3
     );
-    let (a, b, what) = morph_ends(&model)?;
-    let rendering = render_morph(&model, &a, &b, args.seconds, args.phase.mode()?)?;
-    write_rendering(
-        rendering,
-        Some(args.rate),
+    let score = parse_midi(DEMO_PHRASE, "the demo phrase")?;
+    let output = OutputArgs {
+        rate: Some(args.rate),
+        phase: args.phase.clone(),
+    };
+    render_midi(
+        &model,
+        &score,
+        Some(&args.instrument),
+        &output,
         Some(DEMO_PEAK_DBFS),
         &args.out,
-        &format!("latent morph {what}"),
+        "the demo phrase",
     )
 }

@@ -2,6 +2,7 @@
 
 use timbrespace_models::dataset::Dataset;
 use timbrespace_models::evaluate::{EvalReport, ReconScores};
+use timbrespace_models::symbol_eval::SymbolReport;
 
 /// What an import kept and skipped.
 pub fn print_import(dataset: &Dataset) {
@@ -59,5 +60,94 @@ pub fn print_report(report: &EvalReport) {
             100.0 * probe.chance,
             probe.classes
         );
+    }
+}
+
+/// The symbol evaluation table.
+pub fn print_symbol_report(report: &SymbolReport) {
+    println!(
+        "symbols on {} held-out notes: accuracy per frame / per note (PCA + linear classifier per frame)",
+        report.test_notes
+    );
+    for (name, a) in &report.accuracy {
+        println!(
+            "  {name:<11} {:>5.1} % / {:>5.1} %   (PCA {})   {} classes",
+            100.0 * a.frames,
+            100.0 * a.notes,
+            a.pca_frames
+                .map_or("n/a".to_string(), |p| format!("{:.1} %", 100.0 * p)),
+            a.classes
+        );
+    }
+    let p = &report.pitch;
+    if p.notes == 0 {
+        println!("  rendered pitch: no held-out notes with a pitch label to render");
+    } else {
+        println!(
+            "  rendered pitch: {:.1} % of {} notes within ±30 cents (median error {} cents)",
+            100.0 * p.in_tune,
+            p.notes,
+            decimal(p.median_abs_cents)
+        );
+    }
+    let d = &report.dynamics;
+    if d.pairs == 0 {
+        println!("  louder dynamics: no held-out pairs of the same note at two dynamics");
+    } else {
+        println!(
+            "  louder dynamics: higher level in {:.1} %, brighter in {:.1} % of {} pairs (real notes brighter in {:.1} %)",
+            100.0 * d.louder,
+            100.0 * d.brighter,
+            d.pairs,
+            100.0 * d.data_brighter
+        );
+    }
+    if let Some(t) = &report.trajectories {
+        println!(
+            "  envelope over time vs real notes (LSD dB, {} notes): attack {} (frozen {}), sustain {} (frozen {})",
+            t.notes,
+            decimal(t.attack_db),
+            decimal(t.frozen_attack_db),
+            decimal(t.sustain_db),
+            decimal(t.frozen_sustain_db)
+        );
+    }
+}
+
+/// A score with two decimals, or "n/a" when nothing stood behind it (no frames, no pitch found).
+fn decimal(value: f64) -> String {
+    if value.is_finite() {
+        format!("{value:.2}")
+    } else {
+        "n/a".into()
+    }
+}
+
+/// Headline symbol scores kept in the manifest.
+pub fn record_symbol_scores(
+    scores: &mut std::collections::BTreeMap<String, f64>,
+    report: &SymbolReport,
+) {
+    let mut record = |name: String, value: f64| {
+        // A score with nothing behind it (no pairs, no notes) is left out, not stored as null.
+        if value.is_finite() {
+            scores.insert(name, value);
+        }
+    };
+    for (name, a) in &report.accuracy {
+        record(format!("symbols_{name}_notes"), a.notes);
+        record(format!("symbols_{name}_frames"), a.frames);
+    }
+    if report.pitch.notes > 0 {
+        record("symbols_pitch_in_tune".into(), report.pitch.in_tune);
+    }
+    if report.dynamics.pairs > 0 {
+        record("symbols_louder".into(), report.dynamics.louder);
+    }
+    if let Some(t) = &report.trajectories {
+        record("trajectory_attack_lsd_db".into(), t.attack_db);
+        record("trajectory_sustain_lsd_db".into(), t.sustain_db);
+        record("frozen_attack_lsd_db".into(), t.frozen_attack_db);
+        record("frozen_sustain_lsd_db".into(), t.frozen_sustain_db);
     }
 }

@@ -5,15 +5,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
-use timbrespace_engine::model::manifest::{ArchKind, Architecture, ConvShape};
+use timbrespace_engine::model::manifest::{ArchKind, Architecture, ConvShape, SymbolSpec};
+use timbrespace_engine::symbols::{DYNAMICS, INSTRUMENT};
 use timbrespace_models::dataset::Dataset;
 use timbrespace_models::evaluate::{evaluate, EvalReport};
 use timbrespace_models::export::{build_model_file, DataRecipe};
 use timbrespace_models::objective::{MmdKernel, Regularizer};
+use timbrespace_models::scan::{symbol_kinds, vocabulary, SymbolTargets};
+use timbrespace_models::symbol_eval::evaluate_symbols;
 use timbrespace_models::train::{train, TrainConfig, TrainRun};
+use timbrespace_models::trajectory::template_frames;
 
 use super::data_args::DataArgs;
-use super::report::{print_import, print_report};
+use super::report::{print_import, print_report, print_symbol_report, record_symbol_scores};
 
 /// Set by Ctrl-C; the training loop saves a checkpoint and stops.
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -124,6 +128,15 @@ pub struct TrainArgs {
     /// No progress bar or per-epoch lines.
     #[arg(long)]
     pub quiet: bool,
+    /// Do not train the symbol VAE even when the files have pitch/dynamics/instrument labels.
+    #[arg(long)]
+    pub no_symbols: bool,
+    /// Weight α of KL(q(z|x) ‖ q(z|y)) that ties symbols to sounds (SCAN).
+    #[arg(long, default_value_t = 10.0)]
+    pub symbol_alpha: f32,
+    /// Hidden widths of the symbol VAE, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "256")]
+    pub symbol_hidden: Vec<usize>,
 }
 
 impl TrainArgs {
@@ -193,16 +206,62 @@ impl TrainArgs {
             lr: self.lr,
             patience: self.patience.max(1),
             seed: self.seed,
+            symbols: None,
         })
+    }
+
+    /// The symbol VAE's shapes for `dataset`, or `None` when it has no symbol labels or
+    /// symbols are off.
+    fn symbol_spec(&self, dataset: &Dataset) -> Result<Option<SymbolSpec>> {
+        let kinds = symbol_kinds(&dataset.label_sets);
+        if self.no_symbols || kinds.is_empty() {
+            return Ok(None);
+        }
+        if !(self.symbol_alpha >= 0.0 && self.symbol_alpha.is_finite())
+            || self.symbol_hidden.iter().any(|&h| h == 0 || h > 8192)
+        {
+            bail!("--symbol-alpha must be ≥ 0 and --symbol-hidden widths 1–8192");
+        }
+        let (attack_frames, release_frames) =
+            template_frames(dataset.signal.sample_rate, dataset.signal.hop);
+        Ok(Some(SymbolSpec {
+            trajectory_kinds: [INSTRUMENT, DYNAMICS]
+                .iter()
+                .map(|k| k.to_string())
+                .filter(|k| kinds.contains(k))
+                .collect(),
+            kinds,
+            hidden: self.symbol_hidden.clone(),
+            alpha: self.symbol_alpha,
+            attack_frames,
+            release_frames,
+        }))
     }
 }
 
 /// Train, evaluate and write the model.
 pub fn run(args: &TrainArgs) -> Result<()> {
-    let config = args.config()?;
+    let mut config = args.config()?;
     let options = args.data_args.options(&args.data)?;
     let dataset = Dataset::import(&args.data, &options)?;
     print_import(&dataset);
+    config.symbols = args.symbol_spec(&dataset)?;
+    let targets = match &config.symbols {
+        Some(spec) => {
+            let targets =
+                SymbolTargets::new(&dataset, &vocabulary(&spec.kinds, &dataset.label_sets)?);
+            println!(
+                "symbols: {} (y has {} values, α = {}); {} of {} files fully labelled",
+                spec.kinds.join(", "),
+                targets.width,
+                spec.alpha,
+                targets.labelled_files(),
+                dataset.files.len()
+            );
+            Some(targets)
+        }
+        None => None,
+    };
     let split = dataset.split(args.test_fraction, args.seed)?;
     println!(
         "split by file: {} train files ({} frames), {} test files ({} frames)",
@@ -234,6 +293,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         resume: args.resume,
         stop: &STOP,
         show_progress: !args.quiet,
+        symbol_targets: targets.as_ref(),
     };
     let trained = candle_core::Device::Cpu.with_context(|| train(&run, &config))?;
     let last = trained.history.last().context("no epoch was run")?;
@@ -258,6 +318,10 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let report = evaluate(&model, &dataset, &split, args.seed)?;
     record_scores(&mut model.manifest.scores, &report);
     print_report(&report);
+    if let Some(symbols) = evaluate_symbols(&model, &dataset, &split, args.seed)? {
+        record_symbol_scores(&mut model.manifest.scores, &symbols);
+        print_symbol_report(&symbols);
+    }
     model.save(&args.out)?;
     println!(
         "wrote {} ({:.1} MB)",

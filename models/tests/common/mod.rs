@@ -11,6 +11,7 @@ use timbrespace_engine::window::WindowKind;
 use timbrespace_models::dataset::{Dataset, DatasetOptions, FrameSelection, Split};
 use timbrespace_models::export::{build_model_file, DataRecipe};
 use timbrespace_models::objective::Regularizer;
+use timbrespace_models::scan::{vocabulary, SymbolTargets};
 use timbrespace_models::toy::{write_toy_set, ToyKind};
 use timbrespace_models::train::{train, TrainConfig, TrainRun, Trained};
 
@@ -76,6 +77,7 @@ pub fn tiny_config(arch: Architecture, epochs: usize) -> TrainConfig {
         lr: 2e-3,
         patience: 50,
         seed: 3,
+        symbols: None,
     }
 }
 
@@ -88,6 +90,10 @@ pub fn run_training(
     resume: bool,
 ) -> Trained {
     let stop = AtomicBool::new(false);
+    let targets = config.symbols.as_ref().map(|spec| {
+        let vocabulary = vocabulary(&spec.kinds, &dataset.label_sets).expect("vocabulary");
+        SymbolTargets::new(dataset, &vocabulary)
+    });
     let run = TrainRun {
         dataset,
         split,
@@ -95,6 +101,7 @@ pub fn run_training(
         resume,
         stop: &stop,
         show_progress: false,
+        symbol_targets: targets.as_ref(),
     };
     train(&run, config).expect("trains")
 }

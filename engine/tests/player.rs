@@ -1,0 +1,121 @@
+//! The polyphonic note player: notes start and end, the pedal holds them, bends move them,
+//! voices are stolen when all are busy, and silence after the last note is exact.
+
+mod common;
+
+use common::tiny_model::{tiny_model, tiny_symbol_model};
+use timbrespace_engine::phase::rtpghi::Lookahead;
+use timbrespace_engine::player::{NoteEvent, NotePlayer, PlayerError};
+use timbrespace_engine::voice::PhaseMode;
+
+const MODE: PhaseMode = PhaseMode::Rtpghi(Lookahead::One);
+
+fn player(voices: usize) -> NotePlayer {
+    NotePlayer::new(&tiny_symbol_model(7), MODE, voices, 256).expect("player")
+}
+
+fn on(key: u8) -> NoteEvent {
+    NoteEvent::NoteOn {
+        channel: 0,
+        key,
+        velocity: 90,
+    }
+}
+
+fn off(key: u8) -> NoteEvent {
+    NoteEvent::NoteOff { channel: 0, key }
+}
+
+fn rms(p: &mut NotePlayer, samples: usize) -> f32 {
+    let mut out = vec![0.0; samples];
+    p.render(&mut out);
+    assert!(out.iter().all(|v| v.is_finite()));
+    (out.iter().map(|v| v * v).sum::<f32>() / samples as f32).sqrt()
+}
+
+/// Renders until every voice is free (bounded), returning the samples rendered.
+fn ring_out(p: &mut NotePlayer) -> usize {
+    let mut n = 0;
+    while p.active_voices() > 0 && n < 100_000 {
+        rms(p, 64);
+        n += 64;
+    }
+    n
+}
+
+#[test]
+fn a_note_sounds_then_releases_to_exact_silence() {
+    let mut p = player(4);
+    assert_eq!(rms(&mut p, 2048), 0.0);
+    p.handle(on(60));
+    assert_eq!(p.active_voices(), 1);
+    assert!(rms(&mut p, 4096) > 0.0);
+    p.handle(off(60));
+    let tail = ring_out(&mut p);
+    assert_eq!(p.active_voices(), 0);
+    assert!(tail < 64 * 40, "release took {tail} samples");
+    let mut out = vec![1.0; 1024];
+    p.render(&mut out);
+    assert!(out.iter().all(|&v| v == 0.0));
+}
+
+#[test]
+fn the_sustain_pedal_holds_released_keys() {
+    let mut p = player(4);
+    p.handle(NoteEvent::Sustain {
+        channel: 0,
+        down: true,
+    });
+    p.handle(on(62));
+    rms(&mut p, 1024);
+    p.handle(off(62));
+    rms(&mut p, 8192);
+    assert_eq!(p.active_voices(), 1, "the pedal keeps the note");
+    p.handle(NoteEvent::Sustain {
+        channel: 0,
+        down: false,
+    });
+    ring_out(&mut p);
+    assert_eq!(p.active_voices(), 0);
+}
+
+#[test]
+fn voices_overlap_and_are_stolen_when_all_are_busy() {
+    let mut p = player(3);
+    for key in [60, 64, 67] {
+        p.handle(on(key));
+        rms(&mut p, 300);
+    }
+    assert_eq!(p.active_voices(), 3);
+    p.handle(on(72));
+    assert_eq!(p.active_voices(), 3);
+    // The stolen voice was the oldest (60): its note-off changes nothing audible any more,
+    // while 72's note-off releases it.
+    p.handle(NoteEvent::AllNotesOff);
+    ring_out(&mut p);
+    assert_eq!(p.active_voices(), 0);
+}
+
+#[test]
+fn bends_and_bad_values_stay_finite() {
+    let mut p = player(2);
+    p.handle(on(60));
+    for semitones in [0.5, 2.0, -12.0, f32::NAN, f32::INFINITY] {
+        p.handle(NoteEvent::PitchBend {
+            channel: 0,
+            semitones,
+        });
+        rms(&mut p, 512);
+    }
+    p.set_instrument(f32::NAN);
+    rms(&mut p, 512);
+    p.reset();
+    assert_eq!(p.active_voices(), 0);
+}
+
+#[test]
+fn audio_only_models_are_refused_clearly() {
+    let err = NotePlayer::new(&tiny_model(false, 1), MODE, 4, 256).err();
+    assert!(matches!(err, Some(PlayerError::NoSymbols)));
+    assert!(err.is_some_and(|e| e.to_string().contains("without symbols")));
+}

@@ -1,0 +1,498 @@
+//! Scores of a SCAN model on held-out notes (issue 4): audio → symbol accuracy against a PCA +
+//! linear-classifier baseline; symbol → sound pitch (YIN), level and brightness per dynamics;
+//! and how well note trajectories follow real notes' spectral envelopes over time compared
+//! with a frozen spectrum.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use timbrespace_engine::model::{DecoderKernel, ModelFile, ModelFileError};
+use timbrespace_engine::pitch::{cents, pitch_track, YinSettings};
+use timbrespace_engine::player::{NoteEvent, NotePlayer, PlayerError};
+use timbrespace_engine::stft::magnitude_stft;
+use timbrespace_engine::symbols::{
+    NotePhase, SymbolEncoder, SymbolPoint, SymbolReader, SymbolVocabulary, Trajectories,
+    DYNAMICS_MARKS, PITCH_CLASSES,
+};
+use timbrespace_engine::voice::PhaseMode;
+
+use crate::dataset::{Dataset, Split};
+use crate::evaluate::{linear_probe, PcaBasis};
+use crate::export::encode_means;
+use crate::trajectory::note_frames;
+use crate::vae::Vae;
+
+/// Seconds each rendered test note is held.
+const HOLD_SECONDS: f64 = 0.8;
+/// Seconds skipped after note-on before measuring pitch and level (the attack).
+const SETTLE_SECONDS: f64 = 0.15;
+/// Rendered notes whose pitch is within this many cents count as in tune.
+const IN_TUNE_CENTS: f32 = 30.0;
+/// Floor of the log-spectral distance, dB below a note's loudest bin.
+const LSD_FLOOR_DB: f32 = 60.0;
+
+/// Accuracy of one symbol group on held-out notes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupAccuracy {
+    /// Per frame, reading p(y|z) at the frame's posterior mean.
+    pub frames: f64,
+    /// Per note, from the mean probabilities over the note's frames.
+    pub notes: f64,
+    /// Baseline: softmax regression on PCA codes of the same size, per frame.
+    pub pca_frames: Option<f64>,
+    /// Classes of the group.
+    pub classes: usize,
+}
+
+/// Pitch of rendered notes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PitchScore {
+    /// Notes rendered (one per held-out note's symbols).
+    pub notes: usize,
+    /// Fraction within ±30 cents of the MIDI pitch.
+    pub in_tune: f64,
+    /// Median absolute error in cents.
+    pub median_abs_cents: f64,
+}
+
+/// Louder dynamics against softer ones, same instrument and key.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DynamicsScore {
+    /// Pairs compared.
+    pub pairs: usize,
+    /// Fraction of pairs where the rendered louder marking has the higher RMS level.
+    pub louder: f64,
+    /// Fraction where the rendered louder marking has the higher spectral centroid.
+    pub brighter: f64,
+    /// The same for the real held-out notes: how often the data itself is brighter.
+    pub data_brighter: f64,
+}
+
+/// Log-spectral distance (dB per frame) between model and real held-out notes over time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrajectoryScore {
+    /// Notes compared.
+    pub notes: usize,
+    /// Following the trajectory, attack frames.
+    pub attack_db: f64,
+    /// Following the trajectory, sustain frames.
+    pub sustain_db: f64,
+    /// Frozen centre spectrum, attack frames.
+    pub frozen_attack_db: f64,
+    /// Frozen centre spectrum, sustain frames.
+    pub frozen_sustain_db: f64,
+}
+
+/// Everything the symbol evaluation measures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SymbolReport {
+    /// Held-out notes with every symbol label.
+    pub test_notes: usize,
+    /// Accuracy per group (pitch, octave, dynamics, instrument).
+    pub accuracy: BTreeMap<String, GroupAccuracy>,
+    /// Rendered pitch.
+    pub pitch: PitchScore,
+    /// Level and brightness per dynamics.
+    pub dynamics: DynamicsScore,
+    /// Trajectory fidelity, when the model has trajectories.
+    pub trajectories: Option<TrajectoryScore>,
+}
+
+/// Why the symbol evaluation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SymbolEvalError {
+    /// candle failed.
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+    /// The model is unusable.
+    #[error(transparent)]
+    Model(#[from] ModelFileError),
+    /// The model cannot play notes.
+    #[error(transparent)]
+    Player(#[from] PlayerError),
+}
+
+/// A held-out note: its file and symbols.
+struct TestNote {
+    /// Dataset file index.
+    file: usize,
+    /// Class per vocabulary group.
+    classes: Vec<usize>,
+    /// MIDI key from pitch class and octave, if both are symbols.
+    key: Option<i32>,
+}
+
+/// Score `model` (trained with symbols) on `dataset`'s held-out notes; `None` without symbols.
+pub fn evaluate_symbols(
+    model: &ModelFile,
+    dataset: &Dataset,
+    split: &Split,
+    seed: u64,
+) -> Result<Option<SymbolReport>, SymbolEvalError> {
+    let Some(mut reader) = SymbolReader::new(model)? else {
+        return Ok(None);
+    };
+    let vocabulary = reader.vocabulary().clone();
+    let notes = test_notes(dataset, split, &vocabulary);
+    let vae = Vae::from_tensors(&model.manifest.architecture, &model.tensors)?;
+    let accuracy = accuracy(&vae, &mut reader, dataset, split, &notes, seed)?;
+    let rendered = render_notes(model, &vocabulary, &notes)?;
+    Ok(Some(SymbolReport {
+        test_notes: notes.len(),
+        accuracy,
+        pitch: pitch_score(&rendered),
+        dynamics: dynamics_score(dataset, &vocabulary, &notes, &rendered),
+        trajectories: trajectory_score(model, dataset, &vocabulary, &notes)?,
+    }))
+}
+
+/// Held-out files with every symbol label.
+fn test_notes(dataset: &Dataset, split: &Split, vocabulary: &SymbolVocabulary) -> Vec<TestNote> {
+    let columns: Vec<Option<usize>> = vocabulary
+        .groups
+        .iter()
+        .map(|g| dataset.label_sets.iter().position(|l| l.name == g.name))
+        .collect();
+    let [pitch, octave, _, _] = vocabulary.musical_groups();
+    split
+        .test_files
+        .iter()
+        .filter_map(|&file| {
+            let classes: Option<Vec<usize>> = columns
+                .iter()
+                .map(|c| c.and_then(|c| dataset.files[file].labels[c]))
+                .collect();
+            let classes = classes?;
+            let key = match (pitch, octave) {
+                (Some(p), Some(o)) => {
+                    let name = &vocabulary.groups[p].classes[classes[p]];
+                    let semitone = PITCH_CLASSES.iter().position(|c| c == name)? as i32;
+                    let number: i32 = vocabulary.groups[o].classes[classes[o]].parse().ok()?;
+                    Some((number + 1) * 12 + semitone)
+                }
+                _ => None,
+            };
+            Some(TestNote { file, classes, key })
+        })
+        .collect()
+}
+
+/// Frame and note accuracy per group, with the PCA baseline.
+fn accuracy(
+    vae: &Vae,
+    reader: &mut SymbolReader,
+    dataset: &Dataset,
+    split: &Split,
+    notes: &[TestNote],
+    seed: u64,
+) -> Result<BTreeMap<String, GroupAccuracy>, SymbolEvalError> {
+    let vocabulary = reader.vocabulary().clone();
+    let groups = vocabulary.groups.len();
+    let mut frame_hits = vec![0usize; groups];
+    let mut note_hits = vec![0usize; groups];
+    let mut frames = 0usize;
+    let mut p = vec![0.0; vocabulary.width()];
+    let mut test_frames = Vec::new();
+    let mut test_labels = Vec::new();
+    for note in notes {
+        let range: Vec<usize> = dataset.files[note.file].frames.clone().collect();
+        let latents = encode_means(vae, dataset, &range)?;
+        let mut mean = vec![0.0f32; vocabulary.width()];
+        for z in latents.chunks_exact(vae.arch.latent) {
+            reader.probabilities(z, &mut p);
+            mean.iter_mut().zip(&p).for_each(|(m, v)| *m += v);
+            for (g, hits) in frame_hits.iter_mut().enumerate() {
+                *hits += usize::from(vocabulary.best(g, &p).0 == note.classes[g]);
+            }
+        }
+        for (g, hits) in note_hits.iter_mut().enumerate() {
+            *hits += usize::from(vocabulary.best(g, &mean).0 == note.classes[g]);
+        }
+        frames += range.len();
+        test_frames.extend(range.iter().flat_map(|&i| dataset.frame(i).iter().copied()));
+        test_labels.extend(range.iter().map(|_| note.classes.clone()));
+    }
+    let train: Vec<f32> = split
+        .train
+        .iter()
+        .flat_map(|&i| dataset.frame(i).iter().copied())
+        .collect();
+    let k = vae.arch.latent;
+    let pca = PcaBasis::fit(&train, dataset.bins, k, seed);
+    let (train_codes, test_codes) = (pca.codes(&train), pca.codes(&test_frames));
+    let owner = dataset.frame_files();
+    let mut out = BTreeMap::new();
+    for (g, group) in vocabulary.groups.iter().enumerate() {
+        let column = dataset.label_sets.iter().position(|l| l.name == group.name);
+        let train_y: Vec<Option<usize>> = split
+            .train
+            .iter()
+            .map(|&i| column.and_then(|c| dataset.files[owner[i]].labels[c]))
+            .collect();
+        let test_y: Vec<Option<usize>> = test_labels.iter().map(|c| Some(c[g])).collect();
+        let baseline = linear_probe(
+            &train_codes,
+            &train_y,
+            &test_codes,
+            &test_y,
+            k,
+            group.classes.len(),
+        );
+        out.insert(
+            group.name.clone(),
+            GroupAccuracy {
+                frames: frame_hits[g] as f64 / frames.max(1) as f64,
+                notes: note_hits[g] as f64 / notes.len().max(1) as f64,
+                pca_frames: baseline.map(|b| b.accuracy),
+                classes: group.classes.len(),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// What a rendered test note measured.
+struct RenderedNote {
+    /// Median YIN pitch error in cents, `None` if unvoiced.
+    cents: Option<f32>,
+    /// RMS level of the held part.
+    rms: f32,
+    /// Spectral centroid of the held part in Hz.
+    centroid: f32,
+}
+
+/// Render each held-out note's symbols through the note player.
+fn render_notes(
+    model: &ModelFile,
+    vocabulary: &SymbolVocabulary,
+    notes: &[TestNote],
+) -> Result<Vec<Option<RenderedNote>>, SymbolEvalError> {
+    let rate = model.manifest.signal.sample_rate;
+    let stft = model.manifest.signal.stft()?;
+    let mode = PhaseMode::Rtpghi(timbrespace_engine::phase::rtpghi::Lookahead::One);
+    let mut player = NotePlayer::new(model, mode, 1, 1024)?;
+    let [_, _, dynamics, instrument] = vocabulary.musical_groups();
+    let hold = (HOLD_SECONDS * f64::from(rate)) as usize;
+    let settle = (SETTLE_SECONDS * f64::from(rate)) as usize;
+    let latency = player.latency_samples();
+    let settings = YinSettings::default();
+    let mut rendered = Vec::with_capacity(notes.len());
+    for note in notes {
+        let Some(key) = note.key.filter(|k| (0..128).contains(k)) else {
+            rendered.push(None);
+            continue;
+        };
+        player.reset();
+        player.set_instrument(instrument.map_or(0.0, |g| note.classes[g] as f32));
+        let velocity = dynamics.map_or(100, |g| {
+            let mark = &vocabulary.groups[g].classes[note.classes[g]];
+            DYNAMICS_MARKS
+                .iter()
+                .find(|(m, _)| m == mark)
+                .map_or(100, |(_, v)| *v)
+        });
+        player.handle(NoteEvent::NoteOn {
+            channel: 0,
+            key: key as u8,
+            velocity,
+        });
+        let mut audio = vec![0.0; hold + latency];
+        player.render(&mut audio);
+        let held = &audio[latency + settle..];
+        let track = pitch_track(held, rate as f32, 2048, 256, &settings);
+        let mut errors: Vec<f32> = track
+            .iter()
+            .flatten()
+            .map(|&f| cents(f, 440.0 * 2f32.powf((key as f32 - 69.0) / 12.0)))
+            .collect();
+        errors.sort_by(f32::total_cmp);
+        let rms = (held.iter().map(|v| v * v).sum::<f32>() / held.len().max(1) as f32).sqrt();
+        let grid = magnitude_stft(&stft, held);
+        rendered.push(Some(RenderedNote {
+            cents: (errors.len() * 2 > track.len()).then(|| errors[errors.len() / 2]),
+            rms,
+            centroid: spectral_centroid(grid.as_slice(), stft.bins(), rate),
+        }));
+    }
+    Ok(rendered)
+}
+
+/// Mean spectral centroid in Hz of magnitude frames (`n × bins`), weighting by energy.
+fn spectral_centroid(frames: &[f32], bins: usize, rate: u32) -> f32 {
+    let hz = rate as f32 / (2.0 * (bins - 1) as f32);
+    let (mut num, mut den) = (0.0f64, 0.0f64);
+    for frame in frames.chunks_exact(bins) {
+        for (k, &m) in frame.iter().enumerate() {
+            num += f64::from(m * m) * f64::from(k as f32 * hz);
+            den += f64::from(m * m);
+        }
+    }
+    (num / den.max(1e-30)) as f32
+}
+
+fn pitch_score(rendered: &[Option<RenderedNote>]) -> PitchScore {
+    let mut errors: Vec<f32> = rendered
+        .iter()
+        .flatten()
+        .map(|r| r.cents.map_or(f32::INFINITY, f32::abs))
+        .collect();
+    errors.sort_by(f32::total_cmp);
+    PitchScore {
+        notes: errors.len(),
+        in_tune: errors.iter().filter(|&&e| e <= IN_TUNE_CENTS).count() as f64
+            / errors.len().max(1) as f64,
+        median_abs_cents: errors
+            .get(errors.len() / 2)
+            .map_or(f64::NAN, |&e| f64::from(e)),
+    }
+}
+
+/// Compare louder and softer markings of the same instrument and key, rendered and real.
+fn dynamics_score(
+    dataset: &Dataset,
+    vocabulary: &SymbolVocabulary,
+    notes: &[TestNote],
+    rendered: &[Option<RenderedNote>],
+) -> DynamicsScore {
+    let [_, _, dynamics, instrument] = vocabulary.musical_groups();
+    let Some(d) = dynamics else {
+        return DynamicsScore {
+            pairs: 0,
+            louder: f64::NAN,
+            brighter: f64::NAN,
+            data_brighter: f64::NAN,
+        };
+    };
+    let (mut pairs, mut louder, mut brighter, mut data_brighter) = (0, 0, 0, 0);
+    let stft = dataset.signal.stft().ok();
+    let data_centroid = |file: usize| -> Option<f32> {
+        let stft = stft.as_ref()?;
+        let note = note_frames(
+            &dataset.files[file].path,
+            dataset.signal.sample_rate,
+            stft,
+            dataset.scaling,
+        )
+        .ok()??;
+        let raw: Vec<f32> = note
+            .frames
+            .iter()
+            .map(|&v| dataset.scaling.expand(v))
+            .collect();
+        Some(spectral_centroid(
+            &raw,
+            dataset.bins,
+            dataset.signal.sample_rate,
+        ))
+    };
+    for (i, a) in notes.iter().enumerate() {
+        for (j, b) in notes.iter().enumerate() {
+            let same = a.key == b.key && instrument.is_none_or(|g| a.classes[g] == b.classes[g]);
+            if !same || a.classes[d] >= b.classes[d] {
+                continue;
+            }
+            let (Some(ra), Some(rb)) = (&rendered[i], &rendered[j]) else {
+                continue;
+            };
+            pairs += 1;
+            louder += usize::from(rb.rms > ra.rms);
+            brighter += usize::from(rb.centroid > ra.centroid);
+            if let (Some(ca), Some(cb)) = (data_centroid(a.file), data_centroid(b.file)) {
+                data_brighter += usize::from(cb > ca);
+            }
+        }
+    }
+    let share = |n: usize| n as f64 / pairs.max(1) as f64;
+    DynamicsScore {
+        pairs,
+        louder: share(louder),
+        brighter: share(brighter),
+        data_brighter: share(data_brighter),
+    }
+}
+
+/// Log-spectral distance of trajectory-following and frozen spectra to real held-out notes.
+fn trajectory_score(
+    model: &ModelFile,
+    dataset: &Dataset,
+    vocabulary: &SymbolVocabulary,
+    notes: &[TestNote],
+) -> Result<Option<TrajectoryScore>, SymbolEvalError> {
+    let Some(trajectories) = Trajectories::new(model, vocabulary)? else {
+        return Ok(None);
+    };
+    let Some(mut encoder) = SymbolEncoder::new(model)? else {
+        return Ok(None);
+    };
+    let spec = model
+        .manifest
+        .symbols
+        .as_ref()
+        .map_or(0, |s| s.attack_frames);
+    let mut decoder = DecoderKernel::new(model, 1)?;
+    let stft = model.manifest.signal.stft()?;
+    let (latent, bins) = (decoder.latent(), decoder.bins());
+    let [_, _, dynamics, instrument] = vocabulary.musical_groups();
+    let (mut centre, mut z) = (vec![0.0; latent], vec![0.0; latent]);
+    let (mut frozen, mut moving) = (vec![0.0; bins], vec![0.0; bins]);
+    let mut sums = [0.0f64; 4];
+    let mut counts = [0usize; 2];
+    let mut compared = 0;
+    for note in notes {
+        let Some(key) = note.key else { continue };
+        let Ok(Some(real)) = note_frames(
+            &dataset.files[note.file].path,
+            model.manifest.signal.sample_rate,
+            &stft,
+            dataset.scaling,
+        ) else {
+            continue;
+        };
+        let point = SymbolPoint {
+            key: key as f32,
+            dynamics: dynamics.map_or(0.0, |g| note.classes[g] as f32),
+            instrument: instrument.map_or(0.0, |g| note.classes[g] as f32),
+        };
+        encoder.centre(point, &mut centre);
+        let group = trajectories.group_of(&point, vocabulary);
+        decoder.decode_magnitudes(&centre, &mut frozen);
+        compared += 1;
+        for t in 0..real.release.min(real.count) {
+            z.iter_mut()
+                .zip(&centre)
+                .zip(trajectories.offset(group, NotePhase::Held(t)))
+                .for_each(|((zv, c), o)| *zv = c + o);
+            decoder.decode_magnitudes(&z, &mut moving);
+            let actual: Vec<f32> = real.frames[t * bins..(t + 1) * bins]
+                .iter()
+                .map(|&v| dataset.scaling.expand(v))
+                .collect();
+            let part = usize::from(t >= spec);
+            sums[part] += f64::from(log_spectral_distance(&actual, &moving));
+            sums[2 + part] += f64::from(log_spectral_distance(&actual, &frozen));
+            counts[part] += 1;
+        }
+    }
+    // A part no note reached (notes shorter than the attack) has no score rather than zero.
+    let mean = |s: f64, n: usize| if n == 0 { f64::NAN } else { s / n as f64 };
+    Ok(Some(TrajectoryScore {
+        notes: compared,
+        attack_db: mean(sums[0], counts[0]),
+        sustain_db: mean(sums[1], counts[1]),
+        frozen_attack_db: mean(sums[2], counts[0]),
+        frozen_sustain_db: mean(sums[3], counts[1]),
+    }))
+}
+
+/// RMS difference in dB between two magnitude frames, each floored 60 dB below the real
+/// frame's peak (so inaudible bins do not dominate).
+pub fn log_spectral_distance(real: &[f32], model: &[f32]) -> f32 {
+    let peak = real.iter().copied().fold(0.0f32, f32::max).max(1e-12);
+    let floor = peak * 10f32.powf(-LSD_FLOOR_DB / 20.0);
+    let sum: f32 = real
+        .iter()
+        .zip(model)
+        .map(|(&a, &b)| (20.0 * (a.max(floor) / b.max(floor)).log10()).powi(2))
+        .sum();
+    (sum / real.len().max(1) as f32).sqrt()
+}
