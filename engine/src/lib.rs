@@ -6,6 +6,7 @@
 //! Nothing here depends on a machine-learning framework: every object on the audio path is
 //! allocated when it is built and never again.
 
+pub mod axes;
 pub mod error;
 pub mod grid;
 pub mod metrics;

@@ -115,7 +115,7 @@ fn bends_and_bad_values_stay_finite() {
 
 #[test]
 fn audio_only_models_are_refused_clearly() {
-    let err = NotePlayer::new(&tiny_model(false, 1), MODE, 4, 256).err();
+    let err = NotePlayer::for_notes(&tiny_model(false, 1), MODE, 4, 256).err();
     assert!(matches!(err, Some(PlayerError::NoSymbols)));
     assert!(err.is_some_and(|e| e.to_string().contains("without symbols")));
 }

@@ -78,7 +78,7 @@ pub fn render_score(
     instrument: Option<&str>,
 ) -> Result<MidiRendering, MidiRenderError> {
     let rate = model.manifest.signal.sample_rate;
-    let mut player = NotePlayer::new(model, mode, VOICES, BLOCK)?;
+    let mut player = NotePlayer::for_notes(model, mode, VOICES, BLOCK)?;
     player.set_instrument(instrument_position(&player, instrument)?);
     let warnings = range_warnings(&player, score);
     let latency = player.latency_samples();
@@ -113,7 +113,9 @@ pub fn render_score(
 
 /// One warning per distinct note outside the trained octaves or pitch classes.
 fn range_warnings(player: &NotePlayer, score: &Score) -> Vec<String> {
-    let vocabulary = player.vocabulary();
+    let Some(vocabulary) = player.vocabulary() else {
+        return Vec::new();
+    };
     let mut keys: Vec<u8> = score
         .events
         .iter()

@@ -270,7 +270,7 @@ fn render_notes(
     let rate = model.manifest.signal.sample_rate;
     let stft = model.manifest.signal.stft()?;
     let mode = PhaseMode::Rtpghi(timbrespace_engine::phase::rtpghi::Lookahead::One);
-    let mut player = NotePlayer::new(model, mode, 1, 1024)?;
+    let mut player = NotePlayer::for_notes(model, mode, 1, 1024)?;
     let [_, _, dynamics, instrument] = vocabulary.musical_groups();
     let hold = (HOLD_SECONDS * f64::from(rate)) as usize;
     let settle = (SETTLE_SECONDS * f64::from(rate)) as usize;

@@ -10,7 +10,10 @@
 //! - `cargo xtask bench-model` — model load time and decoder-kernel cost per frame.
 //! - `cargo xtask train-default` — rebuild `assets/default.tsm` from the soundfont notes.
 //! - `cargo xtask bench-vae` — VAE vs PCA at latent sizes 4, 8, 16 on toy and soundfont data.
-//! - `cargo xtask bundle …` — nice-plug's plugin bundler.
+//! - `cargo xtask bench-plugin` — the instrument's share of real time (1, 8, 16 voices; 64- and
+//!   512-sample blocks at 48 kHz).
+//! - `cargo xtask bundle timbrespace [--release]` — nice-plug's plugin bundler (writes
+//!   `target/bundled/Timbrespace.clap` and `Timbrespace.vst3`).
 
 mod soundfont;
 
@@ -18,6 +21,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
+
+/// The plugin's cargo package.
+const PLUGIN_PACKAGE: &str = "timbrespace-plugin";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,6 +40,9 @@ fn main() -> Result<()> {
         Some("bench-model") => {
             cargo(&["bench", "-p", "timbrespace-engine", "--bench", "model"]).run()
         }
+        Some("bench-plugin") => {
+            cargo(&["bench", "-p", "timbrespace-plugin", "--bench", "realtime"]).run()
+        }
         Some("bench-phase") => cargo(&[
             "bench",
             "-p",
@@ -45,12 +54,24 @@ fn main() -> Result<()> {
         .args(&args[1..])
         .run(),
         Some("bundle" | "bundle-universal" | "known-packages") => {
+            // The plugin's package is `timbrespace-plugin`; `timbrespace` names it too.
+            let args: Vec<String> = args
+                .into_iter()
+                .map(|a| {
+                    if a == "timbrespace" {
+                        PLUGIN_PACKAGE.to_string()
+                    } else {
+                        a
+                    }
+                })
+                .collect();
             nice_plug_xtask::main_with_args("xtask", args)
         }
         _ => {
             eprintln!(
                 "usage: cargo xtask <test | fetch-soundfont | dataset notes [ARGS] | \
-                 bench-phase [ARGS] | bench-model | bench-vae | train-default | bundle PACKAGE [--release]>"
+                 bench-phase [ARGS] | bench-model | bench-plugin | bench-vae | train-default | \
+                 bundle timbrespace [--release]>"
             );
             bail!("unknown or missing command")
         }

@@ -4,21 +4,10 @@ use crate::model::DecoderKernel;
 use crate::symbols::{NotePhase, SymbolEncoder, SymbolPoint, Trajectories};
 use crate::voice::FrameSource;
 
-/// Release length in hops for models without trajectories.
-const DEFAULT_RELEASE_HOPS: usize = 8;
-/// Hops of silence after a release before the voice counts as free: the overlap-add tail of
-/// the last grains must play out (two hops cover the window at 75 % overlap plus look-ahead).
-const TAIL_HOPS: usize = 8;
-/// The level falls as (1 − t/T)^FADE_POWER over the release template, on top of the
-/// template's own spectral decay, so every note ends in silence and the tail of one note does
-/// not smear the pitch of the next (the templates' later frames, far below the note's peak,
-/// decode less faithfully than its sustain).
-const FADE_POWER: i32 = 2;
-
 /// The note a voice plays.
 #[derive(Debug, Clone)]
 pub struct NoteState {
-    /// Sounding (false once the release and its tail are over).
+    /// Sounding (false once the player saw its envelope end).
     active: bool,
     /// MIDI channel.
     channel: u8,
@@ -28,13 +17,12 @@ pub struct NoteState {
     pedal_held: bool,
     /// Where the note is.
     phase: NotePhase,
-    /// Hops of silence played after the release ended.
-    tail: usize,
     /// Note-on count when it started (for stealing the oldest).
     started: u64,
     /// Dynamics position from the velocity.
     dynamics: f32,
-    /// Level factor for velocities beyond the trained dynamics.
+    /// Level factor from the velocity (beyond the trained dynamics, or all of the velocity's
+    /// effect in free mode).
     gain: f32,
     /// The symbol point the centre was computed for (`key` NaN forces a recomputation).
     point: SymbolPoint,
@@ -59,7 +47,6 @@ impl NoteState {
             key: 0,
             pedal_held: false,
             phase: NotePhase::Held(0),
-            tail: 0,
             started: 0,
             dynamics: 0.0,
             gain: 1.0,
@@ -83,7 +70,6 @@ impl NoteState {
         self.key = key;
         self.pedal_held = false;
         self.phase = NotePhase::Held(0);
-        self.tail = 0;
         self.started = clock;
         self.dynamics = dynamics;
         self.gain = gain;
@@ -136,6 +122,11 @@ impl NoteState {
         }
     }
 
+    /// The latent point decoded last.
+    pub fn point_z(&self) -> &[f32] {
+        &self.z
+    }
+
     /// MIDI channel.
     pub fn channel(&self) -> u8 {
         self.channel
@@ -152,84 +143,84 @@ impl NoteState {
     }
 }
 
+/// Where a voice's latent point comes from.
+pub enum LatentSource<'a> {
+    /// The note's symbols (through q(z|y) and its trajectory), plus this offset.
+    Symbols {
+        /// Symbol encoder, shared by all voices.
+        encoder: &'a mut SymbolEncoder,
+        /// Templates, if any.
+        trajectories: Option<&'a Trajectories>,
+        /// Added to the note's point (the latent axes in notes mode).
+        offset: &'a [f32],
+        /// The note's channel's pitch bend in semitones.
+        bend: f32,
+        /// Instrument position.
+        instrument: f32,
+    },
+    /// This point for every note (free navigation: MIDI only gates and scales).
+    Fixed(&'a [f32]),
+}
+
 /// A voice's frame source for one render call: the note plus the shared kernels.
 pub struct VoiceFeed<'a> {
     /// The note.
     pub note: &'a mut NoteState,
-    /// Symbol encoder, shared by all voices.
-    pub encoder: &'a mut SymbolEncoder,
+    /// Where the latent point comes from.
+    pub source: LatentSource<'a>,
     /// Decoder, shared by all voices.
     pub decoder: &'a mut DecoderKernel,
-    /// Templates, if any.
-    pub trajectories: Option<&'a Trajectories>,
-    /// The note's channel's pitch bend in semitones.
-    pub bend: f32,
-    /// Instrument position.
-    pub instrument: f32,
 }
 
 impl FrameSource for VoiceFeed<'_> {
     fn next_frame(&mut self, frame: &mut [f32]) -> bool {
         let note = &mut *self.note;
-        let release_hops = self
-            .trajectories
-            .map_or(DEFAULT_RELEASE_HOPS, Trajectories::release_frames);
-        let (t, released) = match note.phase {
-            NotePhase::Held(t) => (t, false),
-            NotePhase::Released(t) => (t, true),
-        };
-        if released && t >= release_hops {
-            note.tail += 1;
-            if note.tail > TAIL_HOPS {
-                note.active = false;
+        match &mut self.source {
+            LatentSource::Symbols {
+                encoder,
+                trajectories,
+                offset,
+                bend,
+                instrument,
+            } => {
+                let point = SymbolPoint {
+                    key: f32::from(note.key) + *bend,
+                    dynamics: note.dynamics,
+                    instrument: *instrument,
+                };
+                if point != note.point {
+                    note.point = point;
+                    // Out-of-range keys were reported when the score was read; the nearest
+                    // trained octave and pitch class stand in.
+                    encoder.centre(point, &mut note.centre);
+                    if let Some(tr) = trajectories {
+                        note.group = tr.group_of(&point, encoder.vocabulary());
+                    }
+                }
+                note.next_z.copy_from_slice(&note.centre);
+                if let Some(tr) = trajectories {
+                    let moved = tr.offset(note.group, note.phase);
+                    note.next_z.iter_mut().zip(moved).for_each(|(z, o)| *z += o);
+                }
+                note.next_z
+                    .iter_mut()
+                    .zip(offset.iter())
+                    .for_each(|(z, o)| *z += o);
             }
-            let was_silent = note.level == 0.0;
-            note.level = 0.0;
-            frame.fill(0.0);
-            return !was_silent;
+            LatentSource::Fixed(z) => note.next_z.copy_from_slice(z),
         }
-        let point = SymbolPoint {
-            key: f32::from(note.key) + self.bend,
-            dynamics: note.dynamics,
-            instrument: self.instrument,
-        };
-        if point != note.point {
-            note.point = point;
-            // Out-of-range keys were reported when the score was read; the nearest trained
-            // octave stands in.
-            self.encoder.centre(point, &mut note.centre);
-            if let Some(tr) = self.trajectories {
-                note.group = tr.group_of(&point, self.encoder.vocabulary());
-            }
-        }
-        note.next_z.copy_from_slice(&note.centre);
-        if let Some(tr) = self.trajectories {
-            for (z, o) in note
-                .next_z
-                .iter_mut()
-                .zip(tr.offset(note.group, note.phase))
-            {
-                *z += o;
-            }
-        }
-        let fade = if released {
-            ((release_hops - t) as f32 / release_hops.max(1) as f32).powi(FADE_POWER)
-        } else {
-            1.0
-        };
-        let level = note.gain * fade;
         note.phase = match note.phase {
             NotePhase::Held(t) => NotePhase::Held(t.saturating_add(1)),
-            NotePhase::Released(t) => NotePhase::Released(t + 1),
+            NotePhase::Released(t) => NotePhase::Released(t.saturating_add(1)),
         };
-        if level == note.level && note.next_z == note.z {
+        if note.gain == note.level && note.next_z == note.z {
             return false;
         }
         std::mem::swap(&mut note.z, &mut note.next_z);
-        note.level = level;
+        note.level = note.gain;
         self.decoder.decode_magnitudes(&note.z, frame);
-        if level != 1.0 {
-            frame.iter_mut().for_each(|m| *m *= level);
+        if note.level != 1.0 {
+            frame.iter_mut().for_each(|m| *m *= note.level);
         }
         true
     }

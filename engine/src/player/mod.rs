@@ -1,16 +1,20 @@
 //! The polyphonic note player: MIDI-like events in, audio out. Each note becomes a symbol
 //! point (key + bend, dynamics from velocity, instrument), the symbol encoder turns it into a
 //! latent centre, the note's trajectory moves it through attack and release, the decoder
-//! kernel turns it into magnitudes and an engine [`Voice`] reconstructs the phase. Both the
-//! offline MIDI renderer and the plugin play through this.
+//! kernel turns it into magnitudes, an engine [`Voice`] reconstructs the phase and an ADSR
+//! shapes the level. In free mode every note plays one latent point instead (the thesis's free
+//! navigation). Both the offline MIDI renderer and the plugin play through this.
 
+mod envelope;
 mod feed;
+
+pub use envelope::{Adsr, Envelope, EnvelopeSteps};
 
 use crate::model::{DecoderKernel, ModelFile, ModelFileError};
 use crate::symbols::{NotePhase, SymbolEncoder, SymbolVocabulary, Trajectories};
 use crate::voice::{PhaseMode, Voice};
 
-use feed::{NoteState, VoiceFeed};
+use feed::{LatentSource, NoteState, VoiceFeed};
 
 /// MIDI channels.
 const CHANNELS: usize = 16;
@@ -63,6 +67,20 @@ pub enum PlayerError {
     NoSymbols,
 }
 
+/// Where notes get their latent points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PlayMode {
+    /// From their symbols (pitch, octave, dynamics, instrument) through q(z|y); the control
+    /// point is an offset.
+    #[default]
+    Notes,
+    /// The control point itself; MIDI only gates and scales the sound.
+    Free,
+}
+
+/// Release length for models without release templates, in seconds.
+const DEFAULT_RELEASE_SECONDS: f32 = 0.1;
+
 /// Per-channel controller state.
 #[derive(Debug, Clone, Copy, Default)]
 struct Channel {
@@ -72,19 +90,21 @@ struct Channel {
     sustain: bool,
 }
 
-/// One voice: its reconstruction and its note.
+/// One voice: its reconstruction, its note and its envelope.
 struct PlayerVoice {
     /// Phase reconstruction and overlap-add.
     voice: Voice,
     /// The note it plays and where the note is in its life.
     note: NoteState,
+    /// Its amplitude envelope.
+    adsr: Adsr,
 }
 
-/// A polyphonic player of one model. Built off the audio thread; `handle` and `render` never
-/// allocate.
+/// A polyphonic player of one model. Built off the audio thread; `handle`, `render` and the
+/// setters never allocate.
 pub struct NotePlayer {
-    /// q(z|y) for note centres.
-    encoder: SymbolEncoder,
+    /// q(z|y) for note centres; `None` for an audio-only model, which plays in free mode only.
+    encoder: Option<SymbolEncoder>,
     /// z → magnitudes.
     decoder: DecoderKernel,
     /// Attack/release templates, when the model has them.
@@ -95,6 +115,14 @@ pub struct NotePlayer {
     channels: [Channel; CHANNELS],
     /// Instrument position (fractions morph between neighbours).
     instrument: f32,
+    /// Notes or free navigation.
+    mode: PlayMode,
+    /// The latent control point: an offset in notes mode, the point itself in free mode.
+    control: Vec<f32>,
+    /// The envelope as per-sample steps at the model's rate.
+    steps: EnvelopeSteps,
+    /// The model's sample rate (envelope times are converted with it).
+    rate: f32,
     /// One voice's samples before mixing.
     scratch: Vec<f32>,
     /// Counts note-ons, to find the oldest voice.
@@ -103,15 +131,18 @@ pub struct NotePlayer {
 
 impl NotePlayer {
     /// A player of `model` with `voices` voices rendering blocks of up to `max_block` samples
-    /// per call (longer calls are split).
+    /// per call (longer calls are split). Its envelope starts as the model's natural one.
     pub fn new(
         model: &ModelFile,
         mode: PhaseMode,
         voices: usize,
         max_block: usize,
-    ) -> Result<Self, PlayerError> {
-        let encoder = SymbolEncoder::new(model)?.ok_or(PlayerError::NoSymbols)?;
-        let trajectories = Trajectories::new(model, encoder.vocabulary())?;
+    ) -> Result<Self, ModelFileError> {
+        let encoder = SymbolEncoder::new(model)?;
+        let trajectories = match &encoder {
+            Some(e) => Trajectories::new(model, e.vocabulary())?,
+            None => None,
+        };
         let config = model.manifest.signal.stft()?;
         let decoder = DecoderKernel::new(model, 1)?;
         let latent = decoder.latent();
@@ -119,8 +150,13 @@ impl NotePlayer {
             .map(|_| PlayerVoice {
                 voice: Voice::new(&config, mode),
                 note: NoteState::new(latent),
+                adsr: Adsr::default(),
             })
             .collect();
+        let rate = model.manifest.signal.sample_rate as f32;
+        let natural_release = trajectories.as_ref().map_or(DEFAULT_RELEASE_SECONDS, |t| {
+            (t.release_frames() * config.hop()) as f32 / rate
+        });
         Ok(Self {
             encoder,
             decoder,
@@ -128,9 +164,29 @@ impl NotePlayer {
             voices,
             channels: [Channel::default(); CHANNELS],
             instrument: 0.0,
+            mode: PlayMode::Notes,
+            control: vec![0.0; latent],
+            steps: Envelope::natural(natural_release).steps(rate),
+            rate,
             scratch: vec![0.0; max_block.max(1)],
             clock: 0,
         })
+    }
+
+    /// A player for notes mode, refusing an audio-only model (offline rendering of a score
+    /// has no use for free mode).
+    pub fn for_notes(
+        model: &ModelFile,
+        mode: PhaseMode,
+        voices: usize,
+        max_block: usize,
+    ) -> Result<Self, PlayerError> {
+        let player = Self::new(model, mode, voices, max_block)?;
+        if player.has_symbols() {
+            Ok(player)
+        } else {
+            Err(PlayerError::NoSymbols)
+        }
     }
 
     /// Samples between an event and its sound: the voices' reconstruction latency.
@@ -138,9 +194,24 @@ impl NotePlayer {
         self.voices.first().map_or(0, |v| v.voice.latency_samples())
     }
 
-    /// The instruments the model knows, in order.
+    /// Whether notes can take their sound from symbols (the model was trained with them).
+    pub fn has_symbols(&self) -> bool {
+        self.encoder.is_some()
+    }
+
+    /// The model's symbol vocabulary (instruments, trained octaves, dynamics), if it has one.
+    pub fn vocabulary(&self) -> Option<&SymbolVocabulary> {
+        self.encoder.as_ref().map(SymbolEncoder::vocabulary)
+    }
+
+    /// The instruments the model knows, in order (none for an audio-only model).
     pub fn instruments(&self) -> &[String] {
-        self.encoder.vocabulary().instruments()
+        self.vocabulary().map_or(&[], |v| v.instruments())
+    }
+
+    /// Latent size.
+    pub fn latent(&self) -> usize {
+        self.control.len()
     }
 
     /// Selects the instrument position: an index into [`NotePlayer::instruments`]; fractions
@@ -149,14 +220,58 @@ impl NotePlayer {
         self.instrument = if position.is_finite() { position } else { 0.0 };
     }
 
-    /// The model's symbol vocabulary (instruments, trained octaves, dynamics).
-    pub fn vocabulary(&self) -> &SymbolVocabulary {
-        self.encoder.vocabulary()
+    /// Chooses where notes get their latent points. Notes mode needs symbols: an audio-only
+    /// model stays in free mode.
+    pub fn set_mode(&mut self, mode: PlayMode) {
+        self.mode = if self.has_symbols() {
+            mode
+        } else {
+            PlayMode::Free
+        };
+    }
+
+    /// The mode notes play in.
+    pub fn mode(&self) -> PlayMode {
+        if self.has_symbols() {
+            self.mode
+        } else {
+            PlayMode::Free
+        }
+    }
+
+    /// Sets the latent control point (an offset in notes mode, the point in free mode) from
+    /// `z`; missing or non-finite values count as 0.
+    pub fn set_control(&mut self, z: &[f32]) {
+        for (j, c) in self.control.iter_mut().enumerate() {
+            let x = z.get(j).copied().unwrap_or(0.0);
+            *c = if x.is_finite() { x } else { 0.0 };
+        }
+    }
+
+    /// Sets the amplitude envelope of every voice (sounding notes follow from their current
+    /// stage).
+    pub fn set_envelope(&mut self, envelope: Envelope) {
+        self.steps = envelope.steps(self.rate);
     }
 
     /// Voices currently sounding.
     pub fn active_voices(&self) -> usize {
         self.voices.iter().filter(|v| v.note.is_active()).count()
+    }
+
+    /// The latent points of the sounding voices, each `latent` long, written into `out` one
+    /// after the other; returns how many were written (for showing where the voices are).
+    pub fn voice_points(&self, out: &mut [f32]) -> usize {
+        let latent = self.latent();
+        let mut n = 0;
+        for v in self.voices.iter().filter(|v| v.note.is_active()) {
+            let Some(slot) = out.get_mut(n * latent..(n + 1) * latent) else {
+                break;
+            };
+            slot.copy_from_slice(v.note.point_z());
+            n += 1;
+        }
+        n
     }
 
     /// Applies one event now (call between `render` calls for sample-accurate timing).
@@ -200,6 +315,9 @@ impl NotePlayer {
                     v.note.key_up(false);
                     v.note.pedal_up_all();
                 }
+                for c in &mut self.channels {
+                    c.sustain = false;
+                }
             }
         }
     }
@@ -209,6 +327,7 @@ impl NotePlayer {
         for v in &mut self.voices {
             v.voice.reset();
             v.note.stop();
+            v.adsr.stop();
         }
         self.channels = [Channel::default(); CHANNELS];
     }
@@ -217,6 +336,7 @@ impl NotePlayer {
     pub fn render(&mut self, out: &mut [f32]) {
         out.fill(0.0);
         let block = self.scratch.len();
+        let mode = self.mode();
         let mut start = 0;
         while start < out.len() {
             let n = block.min(out.len() - start);
@@ -224,18 +344,31 @@ impl NotePlayer {
                 if !v.note.is_active() {
                     continue;
                 }
+                if matches!(v.note.phase(), NotePhase::Released(_)) {
+                    v.adsr.gate_off();
+                }
                 let bend = self.channels[usize::from(v.note.channel()) % CHANNELS].bend;
+                let source = match (mode, self.encoder.as_mut()) {
+                    (PlayMode::Notes, Some(encoder)) => LatentSource::Symbols {
+                        encoder,
+                        trajectories: self.trajectories.as_ref(),
+                        offset: &self.control,
+                        bend,
+                        instrument: self.instrument,
+                    },
+                    _ => LatentSource::Fixed(&self.control),
+                };
                 let mut feed = VoiceFeed {
                     note: &mut v.note,
-                    encoder: &mut self.encoder,
+                    source,
                     decoder: &mut self.decoder,
-                    trajectories: self.trajectories.as_ref(),
-                    bend,
-                    instrument: self.instrument,
                 };
                 v.voice.render(&mut self.scratch[..n], &mut feed);
                 for (o, s) in out[start..start + n].iter_mut().zip(&self.scratch[..n]) {
-                    *o += s;
+                    *o += s * v.adsr.next(&self.steps);
+                }
+                if v.adsr.is_done() {
+                    v.note.stop();
                 }
             }
             start += n;
@@ -254,11 +387,8 @@ impl NotePlayer {
                 self.voices
                     .iter()
                     .enumerate()
-                    .filter_map(|(i, v)| match v.note.phase() {
-                        NotePhase::Released(t) => Some((i, t)),
-                        NotePhase::Held(_) => None,
-                    })
-                    .max_by_key(|&(_, t)| t)
+                    .filter_map(|(i, v)| v.adsr.release_position().map(|p| (i, p)))
+                    .max_by(|a, b| a.1.total_cmp(&b.1))
                     .map(|(i, _)| i)
             })
             .or_else(|| {
@@ -269,14 +399,18 @@ impl NotePlayer {
                     .map(|(i, _)| i)
             })
             .unwrap_or(0);
-        let dynamics = self
-            .encoder
-            .vocabulary()
-            .dynamics_position(f32::from(velocity));
-        let gain = self.encoder.vocabulary().velocity_gain(f32::from(velocity));
+        let velocity = f32::from(velocity);
+        let (dynamics, gain) = match (self.mode(), self.vocabulary()) {
+            (PlayMode::Notes, Some(v)) => {
+                (v.dynamics_position(velocity), v.velocity_gain(velocity))
+            }
+            // Free mode: the velocity only scales the level.
+            _ => (0.0, velocity / 127.0),
+        };
         let v = &mut self.voices[index];
         v.voice.reset();
         v.note.start(channel, key, dynamics, gain, self.clock);
+        v.adsr.gate_on();
     }
 
     fn channel(&self, channel: u8) -> Channel {

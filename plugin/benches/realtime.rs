@@ -1,0 +1,97 @@
+//! `cargo xtask bench-plugin`: the instrument's processing driven like a host would, with held
+//! chords re-struck every two seconds and the latent axes automated every block (so every voice
+//! decodes a new spectrum at every hop: the worst case), at 48 kHz. Prints the share of real
+//! time used on average and the slowest block's share of its period.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use parking_lot::RwLock;
+use timbrespace_engine::player::NoteEvent;
+use timbrespace_plugin::instrument::HostConfig;
+use timbrespace_plugin::params::{Controls, PhaseParam};
+use timbrespace_plugin::session::Session;
+
+const RATE: f32 = 48_000.0;
+/// Seconds of audio per measurement.
+const SECONDS: f32 = 8.0;
+/// A chord is re-struck this often, seconds.
+const RESTRIKE: f32 = 2.0;
+
+/// (mean share of real time, slowest block's share of its period).
+fn measure(voices: usize, block: usize, phase: PhaseParam) -> (f64, f64) {
+    let mut session = Session::new(Arc::new(RwLock::new(String::new())));
+    assert!(session.activate(
+        HostConfig {
+            rate: RATE,
+            max_block: block,
+        },
+        phase,
+    ));
+    let names = session.shared().instruments.read().clone();
+    let mut controls = Controls {
+        phase,
+        instrument: names.iter().position(|n| n == "Clarinet").unwrap_or(0) as f32
+            / names.len().saturating_sub(1).max(1) as f32,
+        ..Controls::default()
+    };
+    // Keys spread over the trained range, two octaves from G3.
+    let keys: Vec<u8> = (0..voices).map(|v| 55 + (v * 5 % 24) as u8).collect();
+    let (mut left, mut right) = (vec![0.0; block], vec![0.0; block]);
+    let blocks = (SECONDS * RATE) as usize / block;
+    let restrike = (RESTRIKE * RATE) as usize / block;
+    let mut events: Vec<(u32, NoteEvent)> = Vec::with_capacity(2 * voices);
+    let (mut total, mut slowest) = (0.0f64, 0.0f64);
+    for b in 0..blocks {
+        events.clear();
+        if b % restrike == 0 {
+            for (i, &key) in keys.iter().enumerate() {
+                if b > 0 {
+                    events.push((0, NoteEvent::NoteOff { channel: 0, key }));
+                }
+                events.push((
+                    (i * 7 % block) as u32,
+                    NoteEvent::NoteOn {
+                        channel: 0,
+                        key,
+                        velocity: 70 + (i * 13 % 50) as u8,
+                    },
+                ));
+            }
+        }
+        let t = b as f32 * block as f32 / RATE;
+        controls.axes[0] = 1.5 * (t * 0.7).sin();
+        controls.axes[1] = 1.0 * (t * 0.45).cos();
+        let start = Instant::now();
+        let mut outputs = [&mut left[..], &mut right[..]];
+        session.process(&controls, events.iter().copied(), &mut outputs);
+        let took = start.elapsed().as_secs_f64();
+        std::hint::black_box(&left);
+        total += took;
+        slowest = slowest.max(took);
+    }
+    let period = block as f64 / f64::from(RATE);
+    (total / (blocks as f64 * period), slowest / period)
+}
+
+fn main() {
+    println!("Timbrespace plugin processing at 48 kHz, default model, axes automated every block");
+    println!("(share of one core; target: 16 voices ≤ 15 % on average, no block above 50 %)");
+    println!(
+        "{:<8} {:>7} {:>7} {:>12} {:>14}",
+        "phase", "voices", "block", "mean load", "slowest block"
+    );
+    for phase in [PhaseParam::Rtpghi, PhaseParam::Refined] {
+        for voices in [1usize, 8, 16] {
+            for block in [64usize, 512] {
+                let (mean, worst) = measure(voices, block, phase);
+                println!(
+                    "{:<8} {voices:>7} {block:>7} {:>11.1} % {:>13.1} %",
+                    format!("{phase:?}"),
+                    100.0 * mean,
+                    100.0 * worst
+                );
+            }
+        }
+    }
+}

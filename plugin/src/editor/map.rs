@@ -1,0 +1,147 @@
+//! The latent map: the training points in the plane of axes 1–2 of the chosen projection,
+//! coloured by a label, with the sounding voices and the axes' cursor. Dragging the cursor
+//! moves axes 1–2 (inside parameter gestures, so hosts record automation).
+
+use std::sync::Arc;
+
+use egui::{Color32, Pos2, Sense, Stroke, Ui, Vec2};
+use nice_plug::prelude::ParamSetter;
+use timbrespace_engine::axes::{AxisBasis, LatentAxes};
+use timbrespace_engine::model::file::{POINTS_LABELS, POINTS_MU};
+use timbrespace_engine::model::ModelFile;
+
+use crate::params::{TimbrespaceParams, AXIS_SIGMAS};
+
+/// Training points drawn at most (a random-looking but fixed subset beyond that).
+const MAX_POINTS: usize = 4000;
+
+/// The training points of one model in one basis, ready to draw.
+pub struct MapPoints {
+    /// The model they belong to (to notice a new model).
+    model: Arc<ModelFile>,
+    /// The basis they are projected on.
+    basis: AxisBasis,
+    /// The label kind they are coloured by.
+    colour_by: usize,
+    /// The axes (to place voices).
+    pub axes: LatentAxes,
+    /// (axis 1, axis 2) in σ and the class of each point (None: unlabelled).
+    points: Vec<(f32, f32, Option<usize>)>,
+}
+
+impl MapPoints {
+    /// Projects `model`'s training points on `basis`, coloured by label kind `colour_by`.
+    pub fn new(model: Arc<ModelFile>, basis: AxisBasis, colour_by: usize) -> Option<Self> {
+        let axes = LatentAxes::new(&model, basis)
+            .or_else(|_| LatentAxes::new(&model, AxisBasis::Raw))
+            .ok()?;
+        let latent = model.manifest.architecture.latent;
+        let mu = model.tensor(POINTS_MU).ok()?;
+        let labels = model.tensor(POINTS_LABELS).ok()?;
+        let kinds = model.manifest.labels.len();
+        let n = mu.data.len() / latent.max(1);
+        let stride = n.div_ceil(MAX_POINTS).max(1);
+        let mut coords = [0.0f32; 2];
+        let points = (0..n)
+            .step_by(stride)
+            .map(|i| {
+                axes.read(&mu.data[i * latent..(i + 1) * latent], &mut coords);
+                let class = (colour_by < kinds)
+                    .then(|| labels.data[i * kinds + colour_by])
+                    .filter(|&c| c >= 0.0)
+                    .map(|c| c as usize);
+                (coords[0], coords[1], class)
+            })
+            .collect();
+        Some(Self {
+            model,
+            basis,
+            colour_by,
+            axes,
+            points,
+        })
+    }
+
+    /// Whether these points are still the ones to draw.
+    pub fn is_for(&self, model: &Arc<ModelFile>, basis: AxisBasis, colour_by: usize) -> bool {
+        Arc::ptr_eq(&self.model, model) && self.basis == basis && self.colour_by == colour_by
+    }
+}
+
+/// A distinct colour for class `c`.
+fn class_colour(c: Option<usize>) -> Color32 {
+    match c {
+        None => Color32::from_gray(90),
+        Some(c) => {
+            let hue = (c as f32 * 0.618_034).fract();
+            let rgb = egui::ecolor::Hsva::new(hue, 0.65, 0.9, 1.0).to_srgb();
+            Color32::from_rgb(rgb[0], rgb[1], rgb[2])
+        }
+    }
+}
+
+/// Draws the map in a square of `size` points and handles dragging the cursor.
+/// `voices` are the sounding voices' latent points; `free` says whether the cursor is the
+/// sound itself (free mode) or an offset from each note (notes mode).
+pub fn show(
+    ui: &mut Ui,
+    size: f32,
+    map: &MapPoints,
+    voices: &[Vec<f32>],
+    params: &TimbrespaceParams,
+    setter: &ParamSetter,
+) {
+    let (response, painter) = ui.allocate_painter(Vec2::splat(size), Sense::drag());
+    let rect = response.rect;
+    painter.rect_filled(rect, 4.0, Color32::from_gray(18));
+    let span = AXIS_SIGMAS * 1.1;
+    let to_screen = |x: f32, y: f32| {
+        Pos2::new(
+            rect.center().x + x / span * rect.width() * 0.5,
+            rect.center().y - y / span * rect.height() * 0.5,
+        )
+    };
+    let grid = Stroke::new(1.0, Color32::from_gray(40));
+    painter.line_segment([to_screen(-span, 0.0), to_screen(span, 0.0)], grid);
+    painter.line_segment([to_screen(0.0, -span), to_screen(0.0, span)], grid);
+    for &(x, y, class) in &map.points {
+        let p = to_screen(x, y);
+        if rect.contains(p) {
+            painter.circle_filled(p, 1.6, class_colour(class));
+        }
+    }
+    let mut coords = [0.0f32; 2];
+    for z in voices {
+        map.axes.read(z, &mut coords);
+        let p = to_screen(coords[0], coords[1]);
+        painter.circle_stroke(p, 5.0, Stroke::new(2.0, Color32::WHITE));
+    }
+    // The cursor sits where axes 1–2 put the sound after the rotation.
+    let (a, b) = (params.axes[0].value.value(), params.axes[1].value.value());
+    let (s, c) = params.rotation.value().to_radians().sin_cos();
+    let cursor = to_screen(c * a - s * b, s * a + c * b);
+    painter.circle_stroke(
+        cursor,
+        7.0,
+        Stroke::new(2.0, Color32::from_rgb(255, 200, 60)),
+    );
+    let (first, second) = (&params.axes[0].value, &params.axes[1].value);
+    if response.drag_started() {
+        setter.begin_set_parameter(first);
+        setter.begin_set_parameter(second);
+    }
+    if response.dragged() {
+        if let Some(pos) = response.interact_pointer_pos() {
+            let x = (pos.x - rect.center().x) / (rect.width() * 0.5) * span;
+            let y = -(pos.y - rect.center().y) / (rect.height() * 0.5) * span;
+            // Undo the rotation: the cursor follows the pointer.
+            let (a, b) = (c * x + s * y, -s * x + c * y);
+            setter.set_parameter(first, a.clamp(-AXIS_SIGMAS, AXIS_SIGMAS));
+            setter.set_parameter(second, b.clamp(-AXIS_SIGMAS, AXIS_SIGMAS));
+        }
+    }
+    if response.drag_stopped() {
+        setter.end_set_parameter(first);
+        setter.end_set_parameter(second);
+    }
+}

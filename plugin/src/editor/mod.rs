@@ -1,0 +1,269 @@
+//! The egui editor: model loading and status, the latent map, the parameters, the symbol
+//! read-out and a live spectrum.
+
+mod map;
+mod readout;
+mod spectrum;
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use egui::{Color32, RichText, Ui};
+use nice_plug::context::gui::GuiContext;
+use nice_plug::editor::dpi::LogicalSize;
+use nice_plug::prelude::{Param, ParamSetter};
+use nice_plug_egui::widgets::ParamSlider;
+use nice_plug_egui::{
+    create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, Frame, NiceEguiApp,
+    RepaintNotifier,
+};
+use timbrespace_engine::axes::AxisBasis;
+
+use crate::params::{TimbrespaceParams, AXES};
+use crate::session::Session;
+use crate::shared::Shared;
+
+use map::MapPoints;
+use readout::Readout;
+use spectrum::Spectrum;
+
+/// The editor window's size in logical pixels.
+const SIZE: (f64, f64) = (1060.0, 660.0);
+/// Width of a parameter slider.
+const SLIDER: f32 = 130.0;
+/// Repaint interval while the editor is open (voices and spectrum move).
+const REFRESH: Duration = Duration::from_millis(40);
+
+/// Sends load requests to the session's loader from the GUI thread.
+pub type LoadRequester = Arc<dyn Fn(PathBuf) -> bool + Send + Sync>;
+
+/// The editor's state.
+pub struct EditorApp {
+    /// Parameters.
+    params: Arc<TimbrespaceParams>,
+    /// Shared with the audio thread and the loader.
+    shared: Arc<Shared>,
+    /// Asks the loader for a model.
+    load: LoadRequester,
+    /// Set by `build()`: how the editor changes parameters.
+    gui: Option<GuiContext>,
+    /// The path typed into the model field.
+    path_field: String,
+    /// The map's projected training points, rebuilt when the model, basis or label changes.
+    map: Option<MapPoints>,
+    /// The symbol read-out's reader.
+    readout: Option<Readout>,
+    /// The spectrum's FFT.
+    spectrum: Spectrum,
+}
+
+/// The editor for `params` and `session`.
+pub fn create(params: Arc<TimbrespaceParams>, session: &Session) -> Option<EguiEditor<EditorApp>> {
+    let shared = session.shared().clone();
+    let load = session.load_requester();
+    let path_field = params.model_path.read().clone();
+    create_egui_editor(
+        EguiEditorState::from_size(LogicalSize::new(SIZE.0, SIZE.1), 1.0),
+        RepaintNotifier::new(),
+        EguiNiceSettings::new().with_tile("Timbrespace"),
+        EditorApp {
+            params,
+            shared,
+            load,
+            gui: None,
+            path_field,
+            map: None,
+            readout: None,
+            spectrum: Spectrum::default(),
+        },
+    )
+}
+
+impl NiceEguiApp for EditorApp {
+    fn build(
+        &mut self,
+        _egui_ctx: egui::Context,
+        gui: GuiContext,
+        _frame: &mut Frame,
+    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+        self.gui = Some(gui);
+        self.shared.editor_open.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn editor_closed(&mut self) {
+        self.shared.editor_open.store(false, Ordering::Relaxed);
+        self.gui = None;
+    }
+
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut Frame) {
+        let Some(gui) = self.gui.clone() else {
+            return;
+        };
+        let setter = gui.param_setter();
+        ui.ctx().request_repaint_after(REFRESH);
+        self.header(ui);
+        ui.separator();
+        ui.horizontal_top(|ui| {
+            ui.vertical(|ui| self.map_column(ui, &setter));
+            ui.separator();
+            ui.vertical(|ui| self.parameters(ui, &setter));
+            ui.separator();
+            ui.vertical(|ui| self.axes(ui, &setter));
+        });
+    }
+}
+
+impl EditorApp {
+    /// Model name, latent size, the load field and any message.
+    fn header(&mut self, ui: &mut Ui) {
+        let status = self.shared.status.lock().clone();
+        let latent = self.shared.model.read().manifest.architecture.latent;
+        ui.horizontal(|ui| {
+            ui.heading("Timbrespace");
+            ui.label(format!("model: {}", status.model_name));
+            ui.label(format!("latent size {latent}"));
+        });
+        ui.horizontal(|ui| {
+            ui.label("Model file");
+            ui.add(egui::TextEdit::singleline(&mut self.path_field).desired_width(520.0));
+            let ready = !status.loading && !self.path_field.trim().is_empty();
+            if ui.add_enabled(ready, egui::Button::new("Load")).clicked()
+                && !(self.load)(PathBuf::from(self.path_field.trim()))
+            {
+                self.shared.status.lock().message =
+                    Some("the loader is busy; try again in a moment".into());
+            }
+            if status.loading {
+                ui.spinner();
+            }
+        });
+        if let Some(message) = &status.message {
+            ui.label(RichText::new(message).color(Color32::from_rgb(255, 120, 100)));
+        }
+    }
+
+    /// The map, the read-out and the spectrum.
+    fn map_column(&mut self, ui: &mut Ui, setter: &ParamSetter) {
+        let model = self.shared.model.read().clone();
+        let basis = self.params.controls().basis;
+        let kinds: Vec<String> = model
+            .manifest
+            .labels
+            .iter()
+            .map(|l| l.name.clone())
+            .collect();
+        let mut colour_by = {
+            let wanted = self.params.editor.read().colour_by.clone();
+            kinds.iter().position(|k| *k == wanted).unwrap_or(0)
+        };
+        ui.horizontal(|ui| {
+            ui.label("Colour by");
+            egui::ComboBox::from_id_salt("colour-by")
+                .selected_text(kinds.get(colour_by).cloned().unwrap_or_else(|| "—".into()))
+                .show_ui(ui, |ui| {
+                    for (i, k) in kinds.iter().enumerate() {
+                        ui.selectable_value(&mut colour_by, i, k);
+                    }
+                });
+        });
+        if let Some(kind) = kinds.get(colour_by) {
+            if self.params.editor.read().colour_by != *kind {
+                self.params.editor.write().colour_by = kind.clone();
+            }
+        }
+        if !self
+            .map
+            .as_ref()
+            .is_some_and(|m| m.is_for(&model, basis, colour_by))
+        {
+            self.map = MapPoints::new(model.clone(), basis, colour_by);
+        }
+        let latent = model.manifest.architecture.latent;
+        let voices = self.shared.voices(latent);
+        if let Some(map) = &self.map {
+            map::show(ui, 380.0, map, &voices, &self.params, setter);
+        }
+        if !self.readout.as_ref().is_some_and(|r| r.is_for(&model)) {
+            self.readout = Some(Readout::new(model.clone()));
+        }
+        if let Some(readout) = &mut self.readout {
+            ui.label(RichText::new(readout.read(&voices)).size(16.0));
+        }
+        let rate = self.shared.host_rate.load(Ordering::Relaxed).max(1) as f32;
+        self.spectrum
+            .show(ui, &self.shared.scope(), rate, 380.0, 120.0);
+    }
+
+    /// Every parameter, axes beyond the model's latent size marked inert.
+    fn parameters(&mut self, ui: &mut Ui, setter: &ParamSetter) {
+        let p = &self.params;
+        egui::Grid::new("params").num_columns(2).show(ui, |ui| {
+            for param in [
+                &p.mode as &dyn ParamRow,
+                &p.projection,
+                &p.phase,
+                &p.instrument,
+                &p.rotation,
+                &p.attack,
+                &p.decay,
+                &p.sustain,
+                &p.release,
+                &p.bend_range,
+                &p.gain,
+            ] {
+                ui.label(param.label());
+                param.slider(ui, setter);
+                ui.end_row();
+            }
+        });
+    }
+
+    /// The latent axes; those beyond what the model offers in this projection are inert.
+    fn axes(&mut self, ui: &mut Ui, setter: &ParamSetter) {
+        let p = &self.params;
+        let model = self.shared.model.read().clone();
+        let basis = p.controls().basis;
+        let usable = match basis {
+            AxisBasis::Raw => model.manifest.architecture.latent,
+            _ => model
+                .manifest
+                .projections
+                .iter()
+                .find(|q| q.name == basis.name())
+                .map_or(model.manifest.architecture.latent, |q| q.dims),
+        };
+        egui::Grid::new("axes").num_columns(2).show(ui, |ui| {
+            for (i, axis) in p.axes.iter().enumerate().take(AXES) {
+                if i < usable {
+                    ui.label(axis.value.name());
+                    axis.value.slider(ui, setter);
+                } else {
+                    ui.label(RichText::new(format!("{} (inert)", axis.value.name())).weak());
+                    ui.add_enabled_ui(false, |ui| axis.value.slider(ui, setter));
+                }
+                ui.end_row();
+            }
+        });
+    }
+}
+
+/// A parameter the generic rows can show.
+trait ParamRow {
+    /// Its name.
+    fn label(&self) -> &str;
+    /// Its slider.
+    fn slider(&self, ui: &mut Ui, setter: &ParamSetter);
+}
+
+impl<P: Param> ParamRow for P {
+    fn label(&self) -> &str {
+        self.name()
+    }
+
+    fn slider(&self, ui: &mut Ui, setter: &ParamSetter) {
+        ui.add(ParamSlider::for_param(self, setter).with_width(SLIDER));
+    }
+}

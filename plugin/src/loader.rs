@@ -1,0 +1,274 @@
+//! Model loading off the audio thread. A loader thread reads and validates `.tsm` files and
+//! builds complete [`Instrument`]s; they reach the audio thread through a lock-free queue, and
+//! the instruments the audio thread retires come back through another to be dropped here.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam::channel::{bounded, Receiver, RecvTimeoutError, Sender};
+use crossbeam::queue::ArrayQueue;
+use parking_lot::{Mutex, RwLock};
+use timbrespace_engine::model::ModelFile;
+
+use crate::instrument::{HostConfig, Instrument};
+use crate::params::PhaseParam;
+use crate::shared::Shared;
+
+/// The embedded default model.
+static DEFAULT_MODEL: &[u8] = include_bytes!("../../assets/default.tsm");
+/// How often the loader looks for retired instruments and rebuild requests.
+const POLL: Duration = Duration::from_millis(20);
+/// Instruments in flight in either direction.
+const QUEUE: usize = 4;
+
+/// The embedded default model, parsed and validated.
+pub fn default_model() -> Arc<ModelFile> {
+    // The file is built into the binary and checked by the test suite; should it ever fail
+    // to parse, there is nothing to fall back to, so say so loudly at start-up.
+    Arc::new(ModelFile::from_bytes(DEFAULT_MODEL).expect("the embedded default model is valid"))
+}
+
+/// A model's display name: its file stem, or "Default" for the embedded one.
+pub fn model_name(path: &str, model: &ModelFile) -> String {
+    let name = Path::new(path)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "Default".into());
+    format!("{name} (latent {})", model.manifest.architecture.latent)
+}
+
+/// The audio thread's ends of the hand-over queues.
+pub struct Handover {
+    /// New instruments, ready to play.
+    pub incoming: Arc<ArrayQueue<Box<Instrument>>>,
+    /// Retired instruments, to be dropped off the audio thread.
+    pub retired: Arc<ArrayQueue<Box<Instrument>>>,
+    /// Phase modes the audio thread wants the current model rebuilt with.
+    pub rebuilds: Arc<ArrayQueue<PhaseParam>>,
+}
+
+/// What the loader builds for: the current model and the host's configuration.
+#[derive(Clone)]
+struct Target {
+    /// The model playing (or about to).
+    model: Arc<ModelFile>,
+    /// Its path (empty for the default).
+    path: String,
+    /// The host's configuration.
+    host: HostConfig,
+    /// The voices' phase mode.
+    phase: PhaseParam,
+}
+
+/// Jobs for the loader thread.
+enum Job {
+    /// Load a file and play it.
+    Load(PathBuf),
+}
+
+/// The loader thread and its queues (plugin side).
+pub struct Loader {
+    /// Jobs to the thread (dropping the sender stops it).
+    jobs: Option<Sender<Job>>,
+    /// The thread.
+    thread: Option<JoinHandle<()>>,
+    /// What it builds for.
+    target: Arc<Mutex<Option<Target>>>,
+    /// Queues shared with the audio thread.
+    incoming: Arc<ArrayQueue<Box<Instrument>>>,
+    /// Retired instruments.
+    retired: Arc<ArrayQueue<Box<Instrument>>>,
+    /// Rebuild requests.
+    rebuilds: Arc<ArrayQueue<PhaseParam>>,
+}
+
+impl Loader {
+    /// Starts the loader thread; `model_path` is the persisted field it records loaded paths in.
+    pub fn start(shared: Arc<Shared>, model_path: Arc<RwLock<String>>) -> Self {
+        let (jobs, rx) = bounded(QUEUE);
+        let target = Arc::new(Mutex::new(None));
+        let incoming = Arc::new(ArrayQueue::new(QUEUE));
+        let retired = Arc::new(ArrayQueue::new(QUEUE));
+        let rebuilds = Arc::new(ArrayQueue::new(QUEUE));
+        let worker = Worker {
+            jobs: rx,
+            shared,
+            model_path,
+            target: target.clone(),
+            incoming: incoming.clone(),
+            retired: retired.clone(),
+            rebuilds: rebuilds.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("timbrespace-loader".into())
+            .spawn(move || worker.run())
+            .ok();
+        Self {
+            jobs: Some(jobs),
+            thread,
+            target,
+            incoming,
+            retired,
+            rebuilds,
+        }
+    }
+
+    /// The audio thread's ends of the queues.
+    pub fn handover(&self) -> Handover {
+        Handover {
+            incoming: self.incoming.clone(),
+            retired: self.retired.clone(),
+            rebuilds: self.rebuilds.clone(),
+        }
+    }
+
+    /// Records what later loads build for (called at activation, off the audio thread).
+    /// Instruments still queued for an older configuration are discarded.
+    pub fn set_target(
+        &self,
+        model: Arc<ModelFile>,
+        path: String,
+        host: HostConfig,
+        phase: PhaseParam,
+    ) {
+        *self.target.lock() = Some(Target {
+            model,
+            path,
+            host,
+            phase,
+        });
+        while self.incoming.pop().is_some() {}
+        while self.retired.pop().is_some() {}
+    }
+
+    /// Asks for `path` to be loaded; the result shows in [`Shared::status`]. Returns false
+    /// when the loader is busy with too many requests or not running.
+    pub fn request(&self, path: PathBuf) -> bool {
+        self.jobs
+            .as_ref()
+            .is_some_and(|jobs| jobs.try_send(Job::Load(path)).is_ok())
+    }
+}
+
+impl Drop for Loader {
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The loader thread's state.
+struct Worker {
+    /// Incoming jobs.
+    jobs: Receiver<Job>,
+    /// Status and the current model for the editor.
+    shared: Arc<Shared>,
+    /// The persisted model path.
+    model_path: Arc<RwLock<String>>,
+    /// What to build for.
+    target: Arc<Mutex<Option<Target>>>,
+    /// Finished instruments to the audio thread.
+    incoming: Arc<ArrayQueue<Box<Instrument>>>,
+    /// Retired instruments from the audio thread.
+    retired: Arc<ArrayQueue<Box<Instrument>>>,
+    /// Rebuild requests from the audio thread.
+    rebuilds: Arc<ArrayQueue<PhaseParam>>,
+}
+
+impl Worker {
+    fn run(self) {
+        loop {
+            match self.jobs.recv_timeout(POLL) {
+                Ok(Job::Load(path)) => self.load(&path),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            while let Some(phase) = self.rebuilds.pop() {
+                self.rebuild(phase);
+            }
+            while self.retired.pop().is_some() {}
+        }
+    }
+
+    /// Loads `path`; on success it becomes the target and plays, on failure the current
+    /// model keeps playing and the editor shows why.
+    fn load(&self, path: &Path) {
+        self.shared.status.lock().loading = true;
+        let shown = path.display().to_string();
+        let result = ModelFile::load(path)
+            .map_err(|e| e.to_string())
+            .and_then(|model| {
+                let model = Arc::new(model);
+                self.build(model.clone(), shown.clone(), None)
+                    .map(|()| model)
+            });
+        let mut status = self.shared.status.lock();
+        status.loading = false;
+        match result {
+            Ok(model) => {
+                status.message = None;
+                status.model_name = model_name(&shown, &model);
+                status.model_path = shown.clone();
+                drop(status);
+                *self.model_path.write() = shown;
+            }
+            Err(e) => status.message = Some(format!("could not load {shown}: {e}")),
+        }
+    }
+
+    /// Rebuilds the current model with another phase mode.
+    fn rebuild(&self, phase: PhaseParam) {
+        let Some(target) = self.target.lock().clone() else {
+            return;
+        };
+        if let Err(e) = self.build(target.model, target.path, Some(phase)) {
+            self.shared.status.lock().message = Some(format!("could not switch phase mode: {e}"));
+        }
+    }
+
+    /// Builds an instrument of `model` for the current target (with `phase` if given), makes
+    /// it the target and queues it for the audio thread.
+    fn build(
+        &self,
+        model: Arc<ModelFile>,
+        path: String,
+        phase: Option<PhaseParam>,
+    ) -> Result<(), String> {
+        let Some(mut target) = self.target.lock().clone() else {
+            return Err("the plugin is not active yet".into());
+        };
+        let phase = phase.unwrap_or(target.phase);
+        let instrument = Instrument::new(model.clone(), path.clone(), target.host, phase)
+            .map_err(|e| e.to_string())?;
+        target.model = model.clone();
+        target.path = path;
+        target.phase = phase;
+        *self.target.lock() = Some(target);
+        // A newer instrument replaces one the audio thread has not picked up yet.
+        if let Err(instrument) = self.incoming.push(Box::new(instrument)) {
+            while self.incoming.pop().is_some() {}
+            let _ = self.incoming.push(instrument);
+        }
+        *self.shared.instruments.write() = model
+            .manifest
+            .symbols
+            .as_ref()
+            .map(|_| instrument_names(&model))
+            .unwrap_or_default();
+        *self.shared.model.write() = model;
+        Ok(())
+    }
+}
+
+/// The model's instrument names, in order.
+pub fn instrument_names(model: &ModelFile) -> Vec<String> {
+    timbrespace_engine::symbols::SymbolVocabulary::from_manifest(&model.manifest)
+        .ok()
+        .flatten()
+        .map(|v| v.instruments().to_vec())
+        .unwrap_or_default()
+}

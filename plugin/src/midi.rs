@@ -1,0 +1,90 @@
+//! Host note events → engine note events.
+
+use nice_plug::midi::{Channel, Key};
+use timbrespace_engine::player::NoteEvent;
+
+/// MIDI CC of the sustain pedal.
+const SUSTAIN_PEDAL: u8 = 64;
+/// MIDI CC "all sound off".
+const ALL_SOUND_OFF: u8 = 120;
+/// MIDI CC "all notes off".
+const ALL_NOTES_OFF: u8 = 123;
+
+/// A host event the instrument understands, as (offset in the block, engine event).
+/// `bend_range` is the pitch-bend range in semitones. Returns `None` for events it ignores.
+pub fn engine_event<S>(
+    event: &nice_plug::midi::NoteEvent<S>,
+    bend_range: f32,
+) -> Option<(u32, NoteEvent)> {
+    use nice_plug::midi::NoteEvent as Host;
+    let to_u7 = |v: f32| (v.clamp(0.0, 1.0) * 127.0).round() as u8;
+    let number = |c: Channel| c.number().unwrap_or(0);
+    Some(match *event {
+        Host::NoteOn {
+            timing,
+            channel,
+            key: Key::Number(key),
+            velocity,
+            ..
+        } => (
+            timing,
+            NoteEvent::NoteOn {
+                channel: number(channel),
+                key,
+                // Velocity 0 means note-off in MIDI; a host's tiny float velocity still plays.
+                velocity: to_u7(velocity).max(1),
+            },
+        ),
+        Host::NoteOff {
+            timing,
+            channel,
+            key,
+            ..
+        }
+        | Host::Choke {
+            timing,
+            channel,
+            key,
+            ..
+        } => match key {
+            Key::Number(key) => (
+                timing,
+                NoteEvent::NoteOff {
+                    channel: number(channel),
+                    key,
+                },
+            ),
+            // Any key: release them all.
+            Key::Wildcard => (timing, NoteEvent::AllNotesOff),
+        },
+        Host::MidiPitchBend {
+            timing,
+            channel,
+            value,
+        } => (
+            timing,
+            NoteEvent::PitchBend {
+                channel,
+                semitones: (value.clamp(0.0, 1.0) - 0.5) * 2.0 * bend_range,
+            },
+        ),
+        Host::MidiCC {
+            timing,
+            channel,
+            cc: SUSTAIN_PEDAL,
+            value,
+        } => (
+            timing,
+            NoteEvent::Sustain {
+                channel,
+                down: value >= 0.5,
+            },
+        ),
+        Host::MidiCC {
+            timing,
+            cc: ALL_SOUND_OFF | ALL_NOTES_OFF,
+            ..
+        } => (timing, NoteEvent::AllNotesOff),
+        _ => return None,
+    })
+}

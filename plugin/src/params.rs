@@ -1,0 +1,289 @@
+//! The instrument's parameters (automatable by the host) and persisted fields (saved with the
+//! host's project), and their snapshot as plain values for the processing code.
+
+use std::sync::Arc;
+
+use nice_plug::prelude::*;
+use parking_lot::RwLock;
+use serde::{Deserialize, Serialize};
+use timbrespace_engine::axes::AxisBasis;
+use timbrespace_engine::phase::refined::RefineSettings;
+use timbrespace_engine::phase::rtpghi::Lookahead;
+use timbrespace_engine::player::{Envelope, PlayMode};
+use timbrespace_engine::voice::PhaseMode;
+
+/// Latent axes offered as parameters (axes beyond a model's latent size are inert).
+pub const AXES: usize = 16;
+/// Each axis spans ± this many standard deviations of the training points.
+pub const AXIS_SIGMAS: f32 = 3.0;
+
+/// Where notes get their sound.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModeParam {
+    /// From their symbols; the axes add offsets.
+    #[id = "notes"]
+    Notes,
+    /// From the axes alone; MIDI gates and scales.
+    #[id = "free"]
+    Free,
+}
+
+/// Which axes the sliders move along.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectionParam {
+    /// The latent dimensions.
+    #[id = "raw"]
+    Raw,
+    /// Principal components.
+    #[id = "pca"]
+    #[name = "PCA"]
+    Pca,
+    /// Independent components.
+    #[id = "ica"]
+    #[name = "ICA"]
+    Ica,
+}
+
+/// Phase reconstruction.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhaseParam {
+    /// RTPGHI with one frame of look-ahead: the lowest latency.
+    #[id = "rtpghi"]
+    #[name = "RTPGHI"]
+    Rtpghi,
+    /// RTPGHI refined by a few consistency iterations: cleaner, more latency.
+    #[id = "refined"]
+    Refined,
+}
+
+impl PhaseParam {
+    /// The engine's mode.
+    pub fn mode(self) -> PhaseMode {
+        match self {
+            PhaseParam::Rtpghi => PhaseMode::Rtpghi(Lookahead::One),
+            PhaseParam::Refined => PhaseMode::Refined(RefineSettings::default()),
+        }
+    }
+}
+
+/// Editor choices saved with the project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct EditorSettings {
+    /// The label kind the map colours training points by (empty: the model's first).
+    pub colour_by: String,
+}
+
+/// One latent axis.
+#[derive(Params)]
+pub struct AxisParam {
+    /// Position in standard deviations of the training points along the axis.
+    #[id = "axis"]
+    pub value: FloatParam,
+}
+
+impl AxisParam {
+    fn new(index: usize) -> Self {
+        Self {
+            value: FloatParam::new(
+                format!("Axis {}", index + 1),
+                0.0,
+                FloatRange::Linear {
+                    min: -AXIS_SIGMAS,
+                    max: AXIS_SIGMAS,
+                },
+            )
+            .with_unit(" σ")
+            .with_step_size(0.01),
+        }
+    }
+}
+
+/// Everything the host sees and saves.
+#[derive(Params)]
+pub struct TimbrespaceParams {
+    /// The model file the user loaded; empty for the embedded default.
+    #[persist = "model-path"]
+    pub model_path: Arc<RwLock<String>>,
+    /// Editor choices.
+    #[persist = "editor"]
+    pub editor: Arc<RwLock<EditorSettings>>,
+    /// Notes or free navigation.
+    #[id = "mode"]
+    pub mode: EnumParam<ModeParam>,
+    /// Raw, PCA or ICA axes.
+    #[id = "projection"]
+    pub projection: EnumParam<ProjectionParam>,
+    /// The latent axes.
+    #[nested(array, group = "Latent axes")]
+    pub axes: [AxisParam; AXES],
+    /// Rotation of the plane of axes 1–2, in degrees.
+    #[id = "rotation"]
+    pub rotation: FloatParam,
+    /// Position among the model's instruments, 0 = first, 1 = last; between them it morphs.
+    #[id = "instrument"]
+    pub instrument: FloatParam,
+    /// Envelope attack, seconds.
+    #[id = "attack"]
+    pub attack: FloatParam,
+    /// Envelope decay, seconds.
+    #[id = "decay"]
+    pub decay: FloatParam,
+    /// Envelope sustain level.
+    #[id = "sustain"]
+    pub sustain: FloatParam,
+    /// Envelope release, seconds.
+    #[id = "release"]
+    pub release: FloatParam,
+    /// Pitch-bend range in semitones.
+    #[id = "bend-range"]
+    pub bend_range: IntParam,
+    /// Phase reconstruction mode.
+    #[id = "phase"]
+    pub phase: EnumParam<PhaseParam>,
+    /// Output gain (linear, shown in dB).
+    #[id = "gain"]
+    pub gain: FloatParam,
+}
+
+/// A time parameter from `min` to `max` seconds, finer near zero.
+fn seconds(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
+    FloatParam::new(
+        name,
+        default,
+        FloatRange::Skewed {
+            min,
+            max,
+            factor: FloatRange::skew_factor(-2.0),
+        },
+    )
+    .with_unit(" s")
+    .with_value_to_string(formatters::v2s_f32_rounded(3))
+}
+
+impl TimbrespaceParams {
+    /// The parameters at their defaults; `instruments` names the current model's instruments
+    /// for the Instrument parameter's display (updated when a model loads) and `model_path`
+    /// is the persisted model path the session reads.
+    pub fn new(instruments: Arc<RwLock<Vec<String>>>, model_path: Arc<RwLock<String>>) -> Self {
+        Self {
+            model_path,
+            editor: Arc::new(RwLock::new(EditorSettings::default())),
+            mode: EnumParam::new("Mode", ModeParam::Notes),
+            projection: EnumParam::new("Projection", ProjectionParam::Pca),
+            axes: std::array::from_fn(AxisParam::new),
+            rotation: FloatParam::new(
+                "Rotation",
+                0.0,
+                FloatRange::Linear {
+                    min: -180.0,
+                    max: 180.0,
+                },
+            )
+            .with_unit("°")
+            .with_step_size(0.1),
+            instrument: FloatParam::new(
+                "Instrument",
+                0.0,
+                FloatRange::Linear { min: 0.0, max: 1.0 },
+            )
+            .with_value_to_string(Arc::new(move |v| instrument_name(&instruments.read(), v))),
+            attack: seconds("Attack", 0.005, 0.0, 5.0),
+            decay: seconds("Decay", 0.1, 0.0, 5.0),
+            sustain: FloatParam::new("Sustain", 1.0, FloatRange::Linear { min: 0.0, max: 1.0 })
+                .with_unit(" %")
+                .with_value_to_string(formatters::v2s_f32_percentage(0))
+                .with_string_to_value(formatters::s2v_f32_percentage()),
+            release: seconds("Release", 0.4, 0.005, 10.0),
+            bend_range: IntParam::new("Bend range", 2, IntRange::Linear { min: 0, max: 24 })
+                .with_unit(" st"),
+            phase: EnumParam::new("Phase", PhaseParam::Rtpghi),
+            gain: FloatParam::new(
+                "Gain",
+                util::db_to_gain(0.0),
+                FloatRange::Skewed {
+                    min: util::db_to_gain(-60.0),
+                    max: util::db_to_gain(12.0),
+                    factor: FloatRange::gain_skew_factor(-60.0, 12.0),
+                },
+            )
+            .with_unit(" dB")
+            .with_value_to_string(formatters::v2s_f32_gain_to_db(1))
+            .with_string_to_value(formatters::s2v_f32_gain_to_db()),
+        }
+    }
+
+    /// The current values as plain controls.
+    pub fn controls(&self) -> Controls {
+        Controls {
+            mode: match self.mode.value() {
+                ModeParam::Notes => PlayMode::Notes,
+                ModeParam::Free => PlayMode::Free,
+            },
+            basis: match self.projection.value() {
+                ProjectionParam::Raw => AxisBasis::Raw,
+                ProjectionParam::Pca => AxisBasis::Pca,
+                ProjectionParam::Ica => AxisBasis::Ica,
+            },
+            axes: std::array::from_fn(|i| self.axes[i].value.value()),
+            rotation_degrees: self.rotation.value(),
+            instrument: self.instrument.value(),
+            envelope: Envelope {
+                attack: self.attack.value(),
+                decay: self.decay.value(),
+                sustain: self.sustain.value(),
+                release: self.release.value(),
+            },
+            bend_range: self.bend_range.value() as f32,
+            phase: self.phase.value(),
+            gain: self.gain.value(),
+        }
+    }
+}
+
+/// The instrument nearest `position` (0–1 over `names`), with the neighbour it morphs toward.
+pub fn instrument_name(names: &[String], position: f32) -> String {
+    match names.len() {
+        0 => format!("{:.0} %", 100.0 * position),
+        1 => names[0].clone(),
+        n => {
+            let x = position.clamp(0.0, 1.0) * (n - 1) as f32;
+            let (lo, frac) = (x.floor() as usize, x - x.floor());
+            if frac < 0.05 || lo + 1 >= n {
+                names[lo.min(n - 1)].clone()
+            } else if frac > 0.95 {
+                names[lo + 1].clone()
+            } else {
+                format!("{} → {} {:.0} %", names[lo], names[lo + 1], 100.0 * frac)
+            }
+        }
+    }
+}
+
+/// A snapshot of the parameters the processing code reads (tests build these directly).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Controls {
+    /// Notes or free navigation.
+    pub mode: PlayMode,
+    /// Which axes.
+    pub basis: AxisBasis,
+    /// Axis positions in σ.
+    pub axes: [f32; AXES],
+    /// Rotation of the plane of axes 1–2.
+    pub rotation_degrees: f32,
+    /// Instrument position 0–1.
+    pub instrument: f32,
+    /// Amplitude envelope.
+    pub envelope: Envelope,
+    /// Pitch-bend range in semitones.
+    pub bend_range: f32,
+    /// Phase reconstruction.
+    pub phase: PhaseParam,
+    /// Output gain, linear (smoothed by the synth).
+    pub gain: f32,
+}
+
+impl Default for Controls {
+    fn default() -> Self {
+        TimbrespaceParams::new(Arc::default(), Arc::default()).controls()
+    }
+}

@@ -1,0 +1,152 @@
+//! One instance of the instrument without the host glue: the shared state, the loader thread
+//! and the audio-thread synth, with activation (which restores the saved model) and the
+//! per-block processing. The plugin wraps it; tests drive it directly.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use timbrespace_engine::model::ModelFile;
+use timbrespace_engine::player::NoteEvent;
+
+use crate::editor::LoadRequester;
+use crate::instrument::{HostConfig, Instrument};
+use crate::loader::{default_model, instrument_names, model_name, Loader};
+use crate::params::{Controls, PhaseParam};
+use crate::shared::Shared;
+use crate::synth::Synth;
+
+/// A playing instance.
+pub struct Session {
+    /// What the editor reads.
+    shared: Arc<Shared>,
+    /// The persisted model path ("" = embedded default).
+    model_path: Arc<RwLock<String>>,
+    /// Background loading (shared with the editor's load button).
+    loader: Arc<Loader>,
+    /// The audio thread's part.
+    synth: Synth,
+    /// The embedded default model.
+    default: Arc<ModelFile>,
+}
+
+impl Session {
+    /// A session that will play the default model once activated; `model_path` is the
+    /// persisted field holding the user's model.
+    pub fn new(model_path: Arc<RwLock<String>>) -> Self {
+        let default = default_model();
+        let shared = Arc::new(Shared::new(default.clone()));
+        *shared.instruments.write() = instrument_names(&default);
+        let loader = Arc::new(Loader::start(shared.clone(), model_path.clone()));
+        let synth = Synth::new(loader.handover(), shared.clone());
+        Self {
+            shared,
+            model_path,
+            loader,
+            synth,
+            default,
+        }
+    }
+
+    /// What the editor reads.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Off the audio thread: prepares to play at `host` with `phase`. The saved model path
+    /// is loaded now (so a restored project plays its model from the first note); a model
+    /// that is missing or damaged falls back to the default, with a message for the editor.
+    /// Returns false if not even the default can play at this configuration.
+    pub fn activate(&mut self, host: HostConfig, phase: PhaseParam) -> bool {
+        let wanted = self.model_path.read().clone();
+        let current = self
+            .synth
+            .instrument()
+            .map(|i| (i.path().to_string(), i.model().clone()));
+        let (path, model, message) = match current {
+            Some((path, model)) if path == wanted => (path, model, None),
+            _ if wanted.is_empty() => (String::new(), self.default.clone(), None),
+            _ => match ModelFile::load(&PathBuf::from(&wanted)) {
+                Ok(model) => (wanted.clone(), Arc::new(model), None),
+                Err(e) => (
+                    String::new(),
+                    self.default.clone(),
+                    Some(format!(
+                        "the saved model {wanted} could not be loaded ({e}); playing the default model"
+                    )),
+                ),
+            },
+        };
+        let built = Instrument::new(model.clone(), path.clone(), host, phase).or_else(|e| {
+            Instrument::new(self.default.clone(), String::new(), host, phase).inspect(|_| {
+                self.shared.status.lock().message = Some(format!(
+                    "{path} cannot play here ({e}); playing the default model"
+                ));
+            })
+        });
+        let Ok(instrument) = built else {
+            return false;
+        };
+        let (path, model) = (instrument.path().to_string(), instrument.model().clone());
+        self.loader
+            .set_target(model.clone(), path.clone(), host, phase);
+        {
+            let mut status = self.shared.status.lock();
+            status.model_name = model_name(&path, &model);
+            status.model_path = path;
+            if message.is_some() {
+                status.message = message;
+            }
+        }
+        *self.shared.instruments.write() = instrument_names(&model);
+        *self.shared.model.write() = model;
+        self.shared.host_rate.store(
+            host.rate.round() as usize,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        self.synth.install(Box::new(instrument));
+        true
+    }
+
+    /// Asks the loader for `path` (from the editor); see [`Shared::status`] for the outcome.
+    pub fn load(&self, path: PathBuf) -> bool {
+        self.loader.request(path)
+    }
+
+    /// A function the editor calls to ask for a model.
+    pub fn load_requester(&self) -> LoadRequester {
+        let loader = self.loader.clone();
+        Arc::new(move |path| loader.request(path))
+    }
+
+    /// Host-rate latency.
+    pub fn latency_samples(&self) -> u32 {
+        self.synth.latency_samples()
+    }
+
+    /// The instrument playing.
+    pub fn instrument(&self) -> Option<&Instrument> {
+        self.synth.instrument()
+    }
+
+    /// The audio-thread part.
+    pub fn synth(&mut self) -> &mut Synth {
+        &mut self.synth
+    }
+
+    /// Processes one block with `events` (offset in the block, event), as the plugin does:
+    /// returns true when the latency may have changed.
+    pub fn process(
+        &mut self,
+        controls: &Controls,
+        events: impl IntoIterator<Item = (u32, NoteEvent)>,
+        outputs: &mut [&mut [f32]],
+    ) -> bool {
+        let swapped = self.synth.begin_block(controls);
+        for (offset, event) in events {
+            self.synth.schedule(offset, event);
+        }
+        self.synth.render(outputs, controls);
+        swapped
+    }
+}

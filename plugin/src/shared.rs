@@ -1,0 +1,131 @@
+//! What the audio thread, the loader and the editor share. The audio thread only stores to
+//! atomics here; the mutexes are taken by the loader and the editor alone.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+use timbrespace_engine::model::ModelFile;
+
+use crate::instrument::VOICES;
+
+/// Latent dimensions the voice read-out can hold.
+pub const MAX_LATENT: usize = 64;
+/// Output samples kept for the editor's spectrum.
+pub const SCOPE: usize = 2048;
+
+/// An f32 in an atomic.
+#[derive(Debug, Default)]
+pub struct AtomicF32(AtomicU32);
+
+impl AtomicF32 {
+    /// Stores `v`.
+    pub fn set(&self, v: f32) {
+        self.0.store(v.to_bits(), Ordering::Relaxed);
+    }
+
+    /// Loads the value.
+    pub fn get(&self) -> f32 {
+        f32::from_bits(self.0.load(Ordering::Relaxed))
+    }
+}
+
+/// What the loader reports to the editor.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    /// The model now playing: its display name.
+    pub model_name: String,
+    /// Its path (empty for the embedded default).
+    pub model_path: String,
+    /// The last problem (a file that would not load, a model missing at restore), if any.
+    pub message: Option<String>,
+    /// A load is in progress.
+    pub loading: bool,
+}
+
+/// Shared between the plugin, its audio thread, the loader thread and the editor.
+#[derive(Debug)]
+pub struct Shared {
+    /// The model now playing (the editor draws its training points); set by the loader
+    /// and at activation.
+    pub model: RwLock<Arc<ModelFile>>,
+    /// Loader status for the editor.
+    pub status: Mutex<Status>,
+    /// The current model's instrument names (the Instrument parameter shows them).
+    pub instruments: Arc<RwLock<Vec<String>>>,
+    /// Latent points of the sounding voices, `voices × MAX_LATENT`.
+    voice_points: Vec<AtomicF32>,
+    /// How many voices `voice_points` holds.
+    voice_count: AtomicUsize,
+    /// The last output samples, a ring for the spectrum display.
+    scope: Vec<AtomicF32>,
+    /// Next write position in `scope`.
+    scope_write: AtomicUsize,
+    /// The host's sample rate in Hz (for the spectrum's frequency axis).
+    pub host_rate: AtomicUsize,
+    /// The editor is open (the audio thread skips publishing otherwise).
+    pub editor_open: AtomicBool,
+}
+
+impl Shared {
+    /// Shared state starting with `model`.
+    pub fn new(model: Arc<ModelFile>) -> Self {
+        Self {
+            model: RwLock::new(model),
+            status: Mutex::new(Status::default()),
+            instruments: Arc::new(RwLock::new(Vec::new())),
+            voice_points: (0..VOICES * MAX_LATENT)
+                .map(|_| AtomicF32::default())
+                .collect(),
+            voice_count: AtomicUsize::new(0),
+            scope: (0..SCOPE).map(|_| AtomicF32::default()).collect(),
+            scope_write: AtomicUsize::new(0),
+            host_rate: AtomicUsize::new(48_000),
+            editor_open: AtomicBool::new(false),
+        }
+    }
+
+    /// Audio thread: publish the sounding voices' latent points (`latent` values each).
+    pub fn publish_voices(&self, points: &[f32], count: usize, latent: usize) {
+        let latent = latent.min(MAX_LATENT);
+        let count = count.min(VOICES);
+        for v in 0..count {
+            for j in 0..latent {
+                let value = points.get(v * latent + j).copied().unwrap_or(0.0);
+                self.voice_points[v * MAX_LATENT + j].set(value);
+            }
+        }
+        self.voice_count.store(count, Ordering::Release);
+    }
+
+    /// Audio thread: append output samples to the scope ring.
+    pub fn publish_output(&self, samples: &[f32]) {
+        let mut w = self.scope_write.load(Ordering::Relaxed);
+        for &s in samples {
+            self.scope[w % SCOPE].set(s);
+            w = (w + 1) % SCOPE;
+        }
+        self.scope_write.store(w, Ordering::Release);
+    }
+
+    /// Editor: the sounding voices' latent points (`latent` values each).
+    pub fn voices(&self, latent: usize) -> Vec<Vec<f32>> {
+        let latent = latent.min(MAX_LATENT);
+        let count = self.voice_count.load(Ordering::Acquire).min(VOICES);
+        (0..count)
+            .map(|v| {
+                (0..latent)
+                    .map(|j| self.voice_points[v * MAX_LATENT + j].get())
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Editor: the last `SCOPE` output samples, oldest first.
+    pub fn scope(&self) -> Vec<f32> {
+        let w = self.scope_write.load(Ordering::Acquire);
+        (0..SCOPE)
+            .map(|i| self.scope[(w + i) % SCOPE].get())
+            .collect()
+    }
+}

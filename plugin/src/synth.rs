@@ -1,0 +1,169 @@
+//! The audio thread's side of the instrument, independent of any host: it takes in new
+//! instruments from the loader, applies the controls, schedules events, renders, applies the
+//! output gain and publishes what the editor shows. Nothing here allocates, locks or blocks.
+
+use std::sync::Arc;
+
+use timbrespace_engine::player::NoteEvent;
+
+use crate::instrument::{Instrument, VOICES};
+use crate::loader::Handover;
+use crate::params::{Controls, PhaseParam};
+use crate::shared::{Shared, MAX_LATENT};
+
+/// Output gain glides to a new value with this time constant, in seconds (no zipper noise).
+const GAIN_GLIDE: f32 = 0.01;
+
+/// The audio thread's instrument slot.
+pub struct Synth {
+    /// The instrument playing.
+    instrument: Option<Box<Instrument>>,
+    /// Queues to and from the loader.
+    handover: Handover,
+    /// What the editor reads.
+    shared: Arc<Shared>,
+    /// One block of mono output.
+    mono: Vec<f32>,
+    /// The gain being applied now (it glides to the control's value).
+    gain: f32,
+    /// Per-sample glide coefficient at the host rate.
+    glide: f32,
+    /// The phase mode a rebuild was asked for, until it arrives.
+    pending_phase: Option<PhaseParam>,
+    /// Scratch for publishing voice positions.
+    points: Vec<f32>,
+}
+
+impl Synth {
+    /// An empty slot; [`Synth::install`] gives it an instrument.
+    pub fn new(handover: Handover, shared: Arc<Shared>) -> Self {
+        Self {
+            instrument: None,
+            handover,
+            shared,
+            mono: Vec::new(),
+            gain: 1.0,
+            glide: 0.0,
+            pending_phase: None,
+            points: vec![0.0; VOICES * MAX_LATENT],
+        }
+    }
+
+    /// Off the audio thread (activation): plays `instrument` from now on, with buffers for
+    /// the host's largest block.
+    pub fn install(&mut self, instrument: Box<Instrument>) {
+        let host = instrument.host();
+        self.mono = vec![0.0; host.max_block.max(1)];
+        self.glide = 1.0 - (-1.0 / (GAIN_GLIDE * host.rate.max(1.0))).exp();
+        self.pending_phase = None;
+        self.instrument = Some(instrument);
+    }
+
+    /// The instrument playing.
+    pub fn instrument(&self) -> Option<&Instrument> {
+        self.instrument.as_deref()
+    }
+
+    /// Host-rate latency of the instrument playing.
+    pub fn latency_samples(&self) -> u32 {
+        self.instrument.as_ref().map_or(0, |i| i.latency_samples())
+    }
+
+    /// Starts a block: takes a newly loaded instrument if one is waiting (returns true then:
+    /// the latency may have changed), asks for a rebuild if the phase mode changed, and
+    /// applies the controls.
+    pub fn begin_block(&mut self, controls: &Controls) -> bool {
+        let mut swapped = false;
+        // Take a new instrument only while the retired queue has room for the old one, so
+        // the old one is never dropped here.
+        if self.handover.retired.len() < self.handover.retired.capacity() {
+            if let Some(new) = self.handover.incoming.pop() {
+                let fits = self
+                    .instrument
+                    .as_ref()
+                    .is_none_or(|old| old.host() == new.host());
+                if fits {
+                    if let Some(old) = self.instrument.replace(new) {
+                        let _ = self.handover.retired.push(old);
+                    }
+                    self.pending_phase = None;
+                    swapped = true;
+                } else {
+                    let _ = self.handover.retired.push(new);
+                }
+            }
+        }
+        if let Some(instrument) = &mut self.instrument {
+            if controls.phase != instrument.phase()
+                && self.pending_phase != Some(controls.phase)
+                && self.handover.rebuilds.push(controls.phase).is_ok()
+            {
+                self.pending_phase = Some(controls.phase);
+            }
+            instrument.set_controls(controls);
+        }
+        swapped
+    }
+
+    /// Schedules `event` at `offset` samples into the block.
+    pub fn schedule(&mut self, offset: u32, event: NoteEvent) {
+        if let Some(instrument) = &mut self.instrument {
+            instrument.schedule(offset, event);
+        }
+    }
+
+    /// Silences everything.
+    pub fn reset(&mut self) {
+        if let Some(instrument) = &mut self.instrument {
+            instrument.reset();
+        }
+    }
+
+    /// Renders the block into every channel of `outputs` (all the same length, at most the
+    /// host's largest block; longer blocks are rendered in pieces).
+    pub fn render(&mut self, outputs: &mut [&mut [f32]], controls: &Controls) {
+        let len = outputs.first().map_or(0, |c| c.len());
+        let target = if controls.gain.is_finite() {
+            controls.gain.clamp(0.0, 16.0)
+        } else {
+            1.0
+        };
+        let Some(instrument) = &mut self.instrument else {
+            outputs.iter_mut().for_each(|c| c.fill(0.0));
+            return;
+        };
+        let step = self.mono.len().max(1);
+        let mut start = 0;
+        while start < len {
+            let n = step.min(len - start);
+            let mono = &mut self.mono[..n];
+            instrument.render(mono);
+            for s in mono.iter_mut() {
+                self.gain += (target - self.gain) * self.glide;
+                // A model that produces garbage must not reach the speakers.
+                *s = if s.is_finite() {
+                    (*s * self.gain).clamp(-4.0, 4.0)
+                } else {
+                    0.0
+                };
+            }
+            for channel in outputs.iter_mut() {
+                channel[start..start + n].copy_from_slice(mono);
+            }
+            start += n;
+        }
+        if self
+            .shared
+            .editor_open
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            let player = instrument.player();
+            let count = player.voice_points(&mut self.points);
+            self.shared
+                .publish_voices(&self.points, count, player.latent());
+            if let Some(first) = outputs.first() {
+                self.shared.publish_output(first);
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Proof that the instrument's per-block processing never allocates or frees memory: every
+//! block runs inside nice-plug's `assert_no_alloc` (the allocator it installs with
+//! `assert_process_allocs` in debug builds aborts the test on any allocator call) while blocks
+//! play notes, chords beyond the polyphony, pedal, bends, every control change and a
+//! phase-mode switch whose new instrument arrives from the loader thread (whose own
+//! allocations happen on its thread, where they belong).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{note_off, note_on, session};
+use timbrespace_engine::axes::AxisBasis;
+use timbrespace_engine::player::{NoteEvent, PlayMode};
+use timbrespace_plugin::params::{Controls, PhaseParam};
+use timbrespace_plugin::session::Session;
+
+const BLOCK: usize = 256;
+
+/// Processes one block with `events`; any allocator call aborts.
+fn block(
+    s: &mut Session,
+    controls: &Controls,
+    events: &[(u32, NoteEvent)],
+    left: &mut [f32],
+    right: &mut [f32],
+) {
+    let mut outputs = [left, right];
+    nice_assert_no_alloc::assert_no_alloc(|| {
+        s.process(controls, events.iter().copied(), &mut outputs);
+    });
+}
+
+#[test]
+fn processing_never_allocates() {
+    let (mut s, _) = session(BLOCK);
+    s.shared()
+        .editor_open
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut left, mut right) = (vec![0.0; BLOCK], vec![0.0; BLOCK]);
+    let mut controls = Controls::default();
+    let chord: Vec<(u32, NoteEvent)> = (0..20u8)
+        .map(|i| (u32::from(i) * 10, note_on(48 + i, 40 + 4 * i)))
+        .collect();
+    let changes: Vec<Controls> = vec![
+        Controls {
+            axes: [1.5; 16],
+            rotation_degrees: 45.0,
+            ..controls
+        },
+        Controls {
+            basis: AxisBasis::Ica,
+            instrument: 0.37,
+            ..controls
+        },
+        Controls {
+            basis: AxisBasis::Raw,
+            mode: PlayMode::Free,
+            ..controls
+        },
+        Controls {
+            gain: 3.0,
+            bend_range: 12.0,
+            ..controls
+        },
+    ];
+    let pedal_and_bend = [
+        (
+            3u32,
+            NoteEvent::Sustain {
+                channel: 0,
+                down: true,
+            },
+        ),
+        (
+            50,
+            NoteEvent::PitchBend {
+                channel: 0,
+                semitones: 1.5,
+            },
+        ),
+        (100, note_off(50)),
+        (
+            200,
+            NoteEvent::Sustain {
+                channel: 0,
+                down: false,
+            },
+        ),
+    ];
+    // Warm-up outside the count: the first blocks of a fresh session touch lazily
+    // initialised library state (FFT twiddles are made up front; thread-locals are not).
+    nice_assert_no_alloc::permit_alloc(|| {
+        let mut outputs = [&mut left[..], &mut right[..]];
+        s.process(&controls, chord[..2].iter().copied(), &mut outputs);
+    });
+    block(&mut s, &controls, &chord, &mut left, &mut right);
+    block(&mut s, &controls, &pedal_and_bend, &mut left, &mut right);
+    for c in &changes {
+        for _ in 0..8 {
+            block(&mut s, c, &chord[..4], &mut left, &mut right);
+        }
+    }
+    block(
+        &mut s,
+        &controls,
+        &[(7, NoteEvent::AllNotesOff)],
+        &mut left,
+        &mut right,
+    );
+
+    // A phase-mode switch: the audio thread asks for a rebuild and takes the new instrument.
+    controls.phase = PhaseParam::Refined;
+    let start = Instant::now();
+    while s
+        .instrument()
+        .is_some_and(|i| i.phase() != PhaseParam::Refined)
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the rebuild arrived"
+        );
+        block(&mut s, &controls, &chord[..3], &mut left, &mut right);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    for _ in 0..20 {
+        block(&mut s, &controls, &chord[..3], &mut left, &mut right);
+    }
+    assert!(left.iter().all(|x| x.is_finite()));
+}
