@@ -14,6 +14,7 @@ use timbrespace_plugin::loader::default_model;
 use timbrespace_plugin::params::Controls;
 use timbrespace_plugin::session::Session;
 use timbrespace_plugin::Timbrespace;
+use timbrespace_tests::spectral_peak;
 
 /// Seconds → samples at the test rate.
 fn at(seconds: f32) -> usize {
@@ -57,42 +58,6 @@ fn notes_play_in_tune_at_small_and_large_blocks() {
     }
 }
 
-/// Peak frequency near `f` (within ±80 cents) of a long FFT, and its prominence in dB over
-/// the median level of the band 50–2000 Hz.
-fn peak_near(samples: &[f32], f: f32) -> (f32, f32) {
-    let n = samples.len().next_power_of_two() / 2;
-    let mut planner = realfft::RealFftPlanner::<f32>::new();
-    let fft = planner.plan_fft_forward(n);
-    let mut input: Vec<f32> = samples[..n]
-        .iter()
-        .enumerate()
-        .map(|(i, s)| s * (0.5 - 0.5 * (std::f32::consts::TAU * i as f32 / n as f32).cos()))
-        .collect();
-    let mut spectrum = fft.make_output_vec();
-    fft.process(&mut input, &mut spectrum).expect("fft");
-    let bin = RATE / n as f32;
-    let magnitude: Vec<f32> = spectrum.iter().map(|c| c.norm()).collect();
-    let (lo, hi) = (
-        (f * 2f32.powf(-80.0 / 1200.0) / bin) as usize,
-        (f * 2f32.powf(80.0 / 1200.0) / bin) as usize + 1,
-    );
-    let (k, peak) = (lo..=hi)
-        .map(|k| (k, magnitude[k]))
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .expect("a band");
-    // Parabolic interpolation of the peak on log magnitudes.
-    let (a, b, c) = (
-        magnitude[k - 1].max(1e-12).ln(),
-        peak.max(1e-12).ln(),
-        magnitude[k + 1].max(1e-12).ln(),
-    );
-    let offset = 0.5 * (a - c) / (a - 2.0 * b + c);
-    let mut band: Vec<f32> = magnitude[(50.0 / bin) as usize..(2000.0 / bin) as usize].to_vec();
-    band.sort_by(f32::total_cmp);
-    let median = band[band.len() / 2].max(1e-12);
-    ((k as f32 + offset) * bin, 20.0 * (peak / median).log10())
-}
-
 #[test]
 fn a_chord_sounds_all_three_pitches() {
     let (mut s, _) = session(256);
@@ -104,7 +69,7 @@ fn a_chord_sounds_all_three_pitches() {
     let held = &out[at(0.5)..at(1.6)];
     for key in chord {
         let f = 440.0 * 2f32.powf((f32::from(key) - 69.0) / 12.0);
-        let (peak, prominence) = peak_near(held, f);
+        let (peak, prominence) = spectral_peak(held, RATE, f);
         let error = cents_from_key(peak, f32::from(key));
         assert!(
             error.abs() <= 30.0 && prominence > 20.0,

@@ -59,3 +59,45 @@ pub fn autocorrelation_pitch(x: &[f32], rate: f32) -> f32 {
     };
     rate / (lag as f32 + shift)
 }
+
+/// The strongest spectral peak within ±80 cents of `f` in `samples` (Hann window, parabolic
+/// interpolation): its frequency and how many dB it stands above the median level of the
+/// band 50–2000 Hz. A chord's notes each show as such a peak.
+pub fn spectral_peak(samples: &[f32], rate: f32, f: f32) -> (f32, f32) {
+    let n = samples.len().next_power_of_two() / 2;
+    let mut planner = realfft::RealFftPlanner::<f32>::new();
+    let fft = planner.plan_fft_forward(n);
+    let mut input: Vec<f32> = samples[..n]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| s * (0.5 - 0.5 * (std::f32::consts::TAU * i as f32 / n as f32).cos()))
+        .collect();
+    let mut spectrum = fft.make_output_vec();
+    fft.process(&mut input, &mut spectrum)
+        .expect("buffers sized by the plan");
+    let bin = rate / n as f32;
+    let magnitude: Vec<f32> = spectrum.iter().map(|c| c.norm()).collect();
+    let (lo, hi) = (
+        ((f * 2f32.powf(-80.0 / 1200.0) / bin) as usize).max(1),
+        ((f * 2f32.powf(80.0 / 1200.0) / bin) as usize + 1).min(magnitude.len() - 2),
+    );
+    let (k, peak) = (lo..=hi)
+        .map(|k| (k, magnitude[k]))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or((lo, 0.0));
+    let (a, b, c) = (
+        magnitude[k - 1].max(1e-12).ln(),
+        peak.max(1e-12).ln(),
+        magnitude[k + 1].max(1e-12).ln(),
+    );
+    let curvature = a - 2.0 * b + c;
+    let offset = if curvature.abs() > 1e-12 {
+        0.5 * (a - c) / curvature
+    } else {
+        0.0
+    };
+    let mut band: Vec<f32> = magnitude[(50.0 / bin) as usize..(2000.0 / bin) as usize].to_vec();
+    band.sort_by(f32::total_cmp);
+    let median = band[band.len() / 2].max(1e-12);
+    ((k as f32 + offset) * bin, 20.0 * (peak / median).log10())
+}

@@ -1,7 +1,8 @@
 //! `cargo xtask`: project chores.
 //!
 //! - `cargo xtask test` — the whole test suite as CI runs it: fetch the test soundfont,
-//!   `cargo fmt --check`, `cargo clippy --all-targets -- -D warnings`, `cargo test`.
+//!   `cargo fmt --check`, `cargo clippy --all-targets -- -D warnings`, `cargo test`, then the
+//!   plugin in headless Ardour (`tests/host/`).
 //! - `cargo xtask fetch-soundfont` — put FluidR3_GM.sf2 (MIT, Debian's fluid-soundfont-gm)
 //!   into `data/soundfonts/`.
 //! - `cargo xtask dataset notes [ARGS]` — render isolated instrument notes into `data/notes/`
@@ -91,7 +92,52 @@ fn test() -> Result<()> {
         "warnings",
     ])
     .run()?;
-    run_tests_with_summary()
+    run_tests_with_summary()?;
+    host_test()
+}
+
+/// Where the host test works (git-ignored under `target/`).
+const HOST_WORK: &str = "target/host-test";
+
+/// The plugin in a real host: bundle it (debug build, so nice-plug's allocation check is on
+/// inside the host), render `tests/host/render.lua` in headless Ardour and check the WAV.
+/// Machines without Ardour skip it with a notice; CI (`CI` set) requires it.
+fn host_test() -> Result<()> {
+    let found = Command::new("sh")
+        .args(["-c", "command -v ardour7-lua"])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        if std::env::var_os("CI").is_some() {
+            bail!("the host test needs Debian's `ardour` package (ardour7-lua)");
+        }
+        println!("host test skipped: install Debian's `ardour` package to run it");
+        return Ok(());
+    }
+    nice_plug_xtask::main_with_args("xtask", vec!["bundle".into(), PLUGIN_PACKAGE.into()])?;
+    let output = Command::new("tests/host/run.sh")
+        .args(["target/bundled/Timbrespace.vst3", HOST_WORK])
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot run tests/host/run.sh")?;
+    if !output.status.success() {
+        bail!("headless Ardour failed; see {HOST_WORK}/ardour.log");
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let wav = stdout.lines().last().unwrap_or_default().trim().to_string();
+    println!("host test: Ardour rendered {wav}");
+    cargo(&[
+        "test",
+        "-p",
+        "timbrespace-tests",
+        "--test",
+        "host",
+        "--",
+        "--ignored",
+    ])
+    .env("TS_HOST_WAV", wav)
+    .run()
 }
 
 /// `cargo test --workspace`, echoing its output and closing with one line that totals every
