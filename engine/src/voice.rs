@@ -119,6 +119,18 @@ impl Voice {
         self.reconstructor.latency_frames() * self.hop + self.accumulator.len() / 2
     }
 
+    /// Samples `render` can produce before the voice pulls its next frame (0: it pulls at the
+    /// very next sample). The player uses it to prepare the frames of every voice that steps
+    /// at the same instant together.
+    pub fn samples_until_step(&self) -> usize {
+        self.hop - self.read
+    }
+
+    /// Samples between two frame pulls.
+    pub fn hop(&self) -> usize {
+        self.hop
+    }
+
     /// Silences the voice at once and forgets its history.
     pub fn reset(&mut self) {
         self.reconstructor.reset();

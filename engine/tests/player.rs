@@ -119,3 +119,49 @@ fn audio_only_models_are_refused_clearly() {
     assert!(matches!(err, Some(PlayerError::NoSymbols)));
     assert!(err.is_some_and(|e| e.to_string().contains("without symbols")));
 }
+
+/// Plays `keys` (note i starts in block i / 2, note 1 is released in block 40; `None` rests)
+/// over 60 blocks of 100 samples.
+fn staggered(keys: &[Option<u8>]) -> Vec<f32> {
+    let mut p = player(8);
+    let (mut out, mut block) = (Vec::new(), vec![0.0; 100]);
+    for b in 0..60 {
+        for (i, k) in keys.iter().enumerate() {
+            match k {
+                Some(k) if b == i / 2 => p.handle(on(*k)),
+                Some(k) if b == 40 && i == 1 => p.handle(off(*k)),
+                _ => {}
+            }
+        }
+        p.render(&mut block);
+        out.extend_from_slice(&block);
+    }
+    out
+}
+
+#[test]
+fn a_chord_decoded_in_one_batch_equals_its_notes_played_alone() {
+    // Staggered onsets and a release mid-way: voices step at different instants, some
+    // together (batched), some alone; the mix must equal the sum of solo renderings.
+    let keys = [Some(60u8), Some(64), Some(67), Some(72)];
+    let together = staggered(&keys);
+    let mut alone = vec![0.0f32; together.len()];
+    for i in 0..keys.len() {
+        let mut solo = [None; 4];
+        solo[i] = keys[i];
+        alone
+            .iter_mut()
+            .zip(staggered(&solo))
+            .for_each(|(a, s)| *a += s);
+    }
+    let peak = together.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let error = together
+        .iter()
+        .zip(&alone)
+        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(peak > 1e-3, "the chord sounds");
+    assert!(
+        error <= 1e-4 * peak,
+        "batched mix differs by {error} (peak {peak})"
+    );
+}

@@ -341,10 +341,18 @@ impl DecoderKernel {
 
     /// Decode one latent vector into raw STFT magnitudes (scaling undone, never negative).
     pub fn decode_magnitudes(&mut self, z: &[f32], magnitudes: &mut [f32]) {
-        let (latent, bins) = (self.latent(), self.bins());
-        self.net.run(&z[..latent], magnitudes);
-        for m in magnitudes.iter_mut().take(bins) {
+        let latent = self.latent();
+        self.decode_batch_magnitudes(&z[..latent], magnitudes);
+    }
+
+    /// Decode `z.len() / latent` latent vectors (at most `max_batch`) into raw STFT
+    /// magnitudes, `bins` each: one pass over the weights serves the whole batch, which is
+    /// what makes decoding many voices at once cheaper than one by one. Returns how many.
+    pub fn decode_batch_magnitudes(&mut self, z: &[f32], magnitudes: &mut [f32]) -> usize {
+        let batch = self.net.run(z, magnitudes);
+        for m in magnitudes.iter_mut().take(batch * self.bins()) {
             *m = self.scaling.expand(*m);
         }
+        batch
     }
 }

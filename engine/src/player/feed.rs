@@ -1,6 +1,5 @@
 //! One note's state and the frame source that turns it into magnitudes hop by hop.
 
-use crate::model::DecoderKernel;
 use crate::symbols::{NotePhase, SymbolEncoder, SymbolPoint, Trajectories};
 use crate::voice::FrameSource;
 
@@ -162,20 +161,12 @@ pub enum LatentSource<'a> {
     Fixed(&'a [f32]),
 }
 
-/// A voice's frame source for one render call: the note plus the shared kernels.
-pub struct VoiceFeed<'a> {
-    /// The note.
-    pub note: &'a mut NoteState,
-    /// Where the latent point comes from.
-    pub source: LatentSource<'a>,
-    /// Decoder, shared by all voices.
-    pub decoder: &'a mut DecoderKernel,
-}
-
-impl FrameSource for VoiceFeed<'_> {
-    fn next_frame(&mut self, frame: &mut [f32]) -> bool {
-        let note = &mut *self.note;
-        match &mut self.source {
+impl NoteState {
+    /// Moves the note one hop on: computes its next latent point and level from `source`.
+    /// Returns true when they changed, i.e. when the voice needs a newly decoded frame
+    /// (see [`NoteState::point_z`] and [`NoteState::level`]).
+    pub fn advance(&mut self, source: &mut LatentSource) -> bool {
+        match source {
             LatentSource::Symbols {
                 encoder,
                 trajectories,
@@ -184,44 +175,85 @@ impl FrameSource for VoiceFeed<'_> {
                 instrument,
             } => {
                 let point = SymbolPoint {
-                    key: f32::from(note.key) + *bend,
-                    dynamics: note.dynamics,
+                    key: f32::from(self.key) + *bend,
+                    dynamics: self.dynamics,
                     instrument: *instrument,
                 };
-                if point != note.point {
-                    note.point = point;
+                if point != self.point {
+                    self.point = point;
                     // Out-of-range keys were reported when the score was read; the nearest
                     // trained octave and pitch class stand in.
-                    encoder.centre(point, &mut note.centre);
+                    encoder.centre(point, &mut self.centre);
                     if let Some(tr) = trajectories {
-                        note.group = tr.group_of(&point, encoder.vocabulary());
+                        self.group = tr.group_of(&point, encoder.vocabulary());
                     }
                 }
-                note.next_z.copy_from_slice(&note.centre);
+                self.next_z.copy_from_slice(&self.centre);
                 if let Some(tr) = trajectories {
-                    let moved = tr.offset(note.group, note.phase);
-                    note.next_z.iter_mut().zip(moved).for_each(|(z, o)| *z += o);
+                    let moved = tr.offset(self.group, self.phase);
+                    self.next_z.iter_mut().zip(moved).for_each(|(z, o)| *z += o);
                 }
-                note.next_z
+                self.next_z
                     .iter_mut()
                     .zip(offset.iter())
                     .for_each(|(z, o)| *z += o);
             }
-            LatentSource::Fixed(z) => note.next_z.copy_from_slice(z),
+            LatentSource::Fixed(z) => self.next_z.copy_from_slice(z),
         }
-        note.phase = match note.phase {
+        self.phase = match self.phase {
             NotePhase::Held(t) => NotePhase::Held(t.saturating_add(1)),
             NotePhase::Released(t) => NotePhase::Released(t.saturating_add(1)),
         };
-        if note.gain == note.level && note.next_z == note.z {
+        if self.gain == self.level && self.next_z == self.z {
             return false;
         }
-        std::mem::swap(&mut note.z, &mut note.next_z);
-        note.level = note.gain;
-        self.decoder.decode_magnitudes(&note.z, frame);
-        if note.level != 1.0 {
-            frame.iter_mut().for_each(|m| *m *= note.level);
-        }
+        std::mem::swap(&mut self.z, &mut self.next_z);
+        self.level = self.gain;
         true
+    }
+
+    /// The level the last decoded frame is scaled by.
+    pub fn level(&self) -> f32 {
+        self.level
+    }
+}
+
+/// A voice's frame for the hop about to start, prepared (and batch-decoded) by the player.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prepared {
+    /// The voice does not step now (nothing was prepared).
+    Nothing,
+    /// The voice steps now and its spectrum is unchanged.
+    Unchanged,
+    /// The voice steps now with row `n` of the batch's decoded magnitudes.
+    Row(usize),
+}
+
+/// A voice's frame source for one render call: hands over what the player prepared.
+pub struct PreparedFrame<'a> {
+    /// What was prepared for this voice.
+    pub prepared: &'a mut Prepared,
+    /// The batch's decoded magnitudes, `bins` per row.
+    pub rows: &'a [f32],
+    /// The level the row is scaled by.
+    pub level: f32,
+}
+
+impl FrameSource for PreparedFrame<'_> {
+    fn next_frame(&mut self, frame: &mut [f32]) -> bool {
+        let prepared = std::mem::replace(self.prepared, Prepared::Nothing);
+        match prepared {
+            // The player prepares every voice that steps in a segment; a pull without a
+            // prepared frame can only repeat the last one.
+            Prepared::Nothing | Prepared::Unchanged => false,
+            Prepared::Row(n) => {
+                let bins = frame.len();
+                let row = &self.rows[n * bins..(n + 1) * bins];
+                for (f, &m) in frame.iter_mut().zip(row) {
+                    *f = m * self.level;
+                }
+                true
+            }
+        }
     }
 }

@@ -14,7 +14,7 @@ use crate::model::{DecoderKernel, ModelFile, ModelFileError};
 use crate::symbols::{NotePhase, SymbolEncoder, SymbolVocabulary, Trajectories};
 use crate::voice::{PhaseMode, Voice};
 
-use feed::{LatentSource, NoteState, VoiceFeed};
+use feed::{LatentSource, NoteState, Prepared, PreparedFrame};
 
 /// MIDI channels.
 const CHANNELS: usize = 16;
@@ -98,6 +98,8 @@ struct PlayerVoice {
     note: NoteState,
     /// Its amplitude envelope.
     adsr: Adsr,
+    /// The frame prepared for its next step.
+    prepared: Prepared,
 }
 
 /// A polyphonic player of one model. Built off the audio thread; `handle`, `render` and the
@@ -125,6 +127,10 @@ pub struct NotePlayer {
     rate: f32,
     /// One voice's samples before mixing.
     scratch: Vec<f32>,
+    /// Latent points of the voices decoded together, `latent` each.
+    batch_z: Vec<f32>,
+    /// Their decoded magnitudes, `bins` each.
+    batch_frames: Vec<f32>,
     /// Counts note-ons, to find the oldest voice.
     clock: u64,
 }
@@ -144,13 +150,15 @@ impl NotePlayer {
             None => None,
         };
         let config = model.manifest.signal.stft()?;
-        let decoder = DecoderKernel::new(model, 1)?;
-        let latent = decoder.latent();
-        let voices = (0..voices.max(1))
+        let count = voices.max(1);
+        let decoder = DecoderKernel::new(model, count)?;
+        let (latent, bins) = (decoder.latent(), decoder.bins());
+        let voices = (0..count)
             .map(|_| PlayerVoice {
                 voice: Voice::new(&config, mode),
                 note: NoteState::new(latent),
                 adsr: Adsr::default(),
+                prepared: Prepared::Nothing,
             })
             .collect();
         let rate = model.manifest.signal.sample_rate as f32;
@@ -169,6 +177,8 @@ impl NotePlayer {
             steps: Envelope::natural(natural_release).steps(rate),
             rate,
             scratch: vec![0.0; max_block.max(1)],
+            batch_z: vec![0.0; count * latent],
+            batch_frames: vec![0.0; count * bins],
             clock: 0,
         })
     }
@@ -276,12 +286,23 @@ impl NotePlayer {
 
     /// Applies one event now (call between `render` calls for sample-accurate timing).
     pub fn handle(&mut self, event: NoteEvent) {
+        self.apply(event);
+        // Released notes start their envelope's release now, to the sample.
+        for v in &mut self.voices {
+            if v.note.is_active() && matches!(v.note.phase(), NotePhase::Released(_)) {
+                v.adsr.gate_off();
+            }
+        }
+    }
+
+    /// Updates notes and controllers for `event`.
+    fn apply(&mut self, event: NoteEvent) {
         match event {
             NoteEvent::NoteOn {
                 channel,
                 key,
                 velocity: 0,
-            } => self.handle(NoteEvent::NoteOff { channel, key }),
+            } => self.apply(NoteEvent::NoteOff { channel, key }),
             NoteEvent::NoteOn {
                 channel,
                 key,
@@ -332,38 +353,38 @@ impl NotePlayer {
         self.channels = [Channel::default(); CHANNELS];
     }
 
-    /// Renders the next `out.len()` samples of all voices, mixed.
+    /// Renders the next `out.len()` samples of all voices, mixed. Whenever voices reach a
+    /// hop boundary together (a chord's notes do), their next spectra are decoded in one
+    /// batch; a voice whose latent point and level did not move decodes nothing.
     pub fn render(&mut self, out: &mut [f32]) {
         out.fill(0.0);
-        let block = self.scratch.len();
-        let mode = self.mode();
         let mut start = 0;
         while start < out.len() {
-            let n = block.min(out.len() - start);
+            self.prepare_steps();
+            // Up to the next instant some voice steps (a voice stepping now steps at the
+            // segment's first sample and not again within a hop).
+            let n = self
+                .voices
+                .iter()
+                .filter(|v| v.note.is_active())
+                .map(|v| match v.voice.samples_until_step() {
+                    0 => v.voice.hop(),
+                    s => s,
+                })
+                .min()
+                .unwrap_or(usize::MAX)
+                .min(self.scratch.len())
+                .min(out.len() - start);
             for v in &mut self.voices {
                 if !v.note.is_active() {
                     continue;
                 }
-                if matches!(v.note.phase(), NotePhase::Released(_)) {
-                    v.adsr.gate_off();
-                }
-                let bend = self.channels[usize::from(v.note.channel()) % CHANNELS].bend;
-                let source = match (mode, self.encoder.as_mut()) {
-                    (PlayMode::Notes, Some(encoder)) => LatentSource::Symbols {
-                        encoder,
-                        trajectories: self.trajectories.as_ref(),
-                        offset: &self.control,
-                        bend,
-                        instrument: self.instrument,
-                    },
-                    _ => LatentSource::Fixed(&self.control),
+                let mut source = PreparedFrame {
+                    prepared: &mut v.prepared,
+                    rows: &self.batch_frames,
+                    level: v.note.level(),
                 };
-                let mut feed = VoiceFeed {
-                    note: &mut v.note,
-                    source,
-                    decoder: &mut self.decoder,
-                };
-                v.voice.render(&mut self.scratch[..n], &mut feed);
+                v.voice.render(&mut self.scratch[..n], &mut source);
                 for (o, s) in out[start..start + n].iter_mut().zip(&self.scratch[..n]) {
                     *o += s * v.adsr.next(&self.steps);
                 }
@@ -372,6 +393,41 @@ impl NotePlayer {
                 }
             }
             start += n;
+        }
+    }
+
+    /// Prepares the frames of the voices about to step: moves each note one hop on and
+    /// decodes those whose latent point or level changed, all in one batch.
+    fn prepare_steps(&mut self) {
+        let mode = self.mode();
+        let latent = self.control.len();
+        let mut rows = 0;
+        for v in &mut self.voices {
+            if !v.note.is_active() || v.voice.samples_until_step() != 0 {
+                continue;
+            }
+            let bend = self.channels[usize::from(v.note.channel()) % CHANNELS].bend;
+            let mut source = match (mode, self.encoder.as_mut()) {
+                (PlayMode::Notes, Some(encoder)) => LatentSource::Symbols {
+                    encoder,
+                    trajectories: self.trajectories.as_ref(),
+                    offset: &self.control,
+                    bend,
+                    instrument: self.instrument,
+                },
+                _ => LatentSource::Fixed(&self.control),
+            };
+            v.prepared = if v.note.advance(&mut source) {
+                self.batch_z[rows * latent..(rows + 1) * latent].copy_from_slice(v.note.point_z());
+                rows += 1;
+                Prepared::Row(rows - 1)
+            } else {
+                Prepared::Unchanged
+            };
+        }
+        if rows > 0 {
+            self.decoder
+                .decode_batch_magnitudes(&self.batch_z[..rows * latent], &mut self.batch_frames);
         }
     }
 
