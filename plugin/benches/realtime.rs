@@ -84,7 +84,11 @@ fn main() {
         "{:<8} {:>7} {:>7} {:>10} {:>12} {:>14}",
         "phase", "voices", "block", "mean load", "p99.9 block", "slowest block"
     );
-    for phase in [PhaseParam::Rtpghi, PhaseParam::Refined] {
+    for phase in [
+        PhaseParam::Rtpghi,
+        PhaseParam::LowLatency,
+        PhaseParam::Refined,
+    ] {
         for voices in [1usize, 8, 16] {
             for block in [64usize, 512] {
                 let (mean, p999, worst) = measure(voices, block, phase);

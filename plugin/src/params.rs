@@ -47,10 +47,14 @@ pub enum ProjectionParam {
 /// Phase reconstruction.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhaseParam {
-    /// RTPGHI with one frame of look-ahead: the lowest latency.
+    /// RTPGHI with one frame of look-ahead (centred phase derivatives).
     #[id = "rtpghi"]
     #[name = "RTPGHI"]
     Rtpghi,
+    /// RTPGHI without look-ahead: one hop less latency, slightly rougher phase.
+    #[id = "rtpghi-0"]
+    #[name = "RTPGHI (low latency)"]
+    LowLatency,
     /// RTPGHI refined by a few consistency iterations: cleaner, more latency.
     #[id = "refined"]
     Refined,
@@ -61,6 +65,7 @@ impl PhaseParam {
     pub fn mode(self) -> PhaseMode {
         match self {
             PhaseParam::Rtpghi => PhaseMode::Rtpghi(Lookahead::One),
+            PhaseParam::LowLatency => PhaseMode::Rtpghi(Lookahead::Zero),
             PhaseParam::Refined => PhaseMode::Refined(RefineSettings::default()),
         }
     }

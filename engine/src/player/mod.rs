@@ -7,6 +7,7 @@
 
 mod envelope;
 mod feed;
+mod stagger;
 
 pub use envelope::{Adsr, Envelope, EnvelopeSteps};
 
@@ -15,6 +16,7 @@ use crate::symbols::{NotePhase, SymbolEncoder, SymbolVocabulary, Trajectories};
 use crate::voice::{PhaseMode, Voice};
 
 use feed::{LatentSource, NoteState, Prepared, PreparedFrame};
+use stagger::{DelayLine, Gate, GateTimer, GROUPS};
 
 /// MIDI channels.
 const CHANNELS: usize = 16;
@@ -100,6 +102,21 @@ struct PlayerVoice {
     adsr: Adsr,
     /// The frame prepared for its next step.
     prepared: Prepared,
+    /// The step grid it is on (see [`stagger`]).
+    group: usize,
+    /// Silent samples before its first step.
+    wait: usize,
+    /// Delays its sound so that every note sounds one hop after its note-on.
+    delay: DelayLine,
+    /// Its envelope's gate changes, delayed like the sound.
+    gate: GateTimer,
+}
+
+impl PlayerVoice {
+    /// Samples until it pulls its next frame (counting the wait before its first step).
+    fn until_step(&self) -> usize {
+        self.wait + self.voice.samples_until_step()
+    }
 }
 
 /// A polyphonic player of one model. Built off the audio thread; `handle`, `render` and the
@@ -133,6 +150,10 @@ pub struct NotePlayer {
     batch_frames: Vec<f32>,
     /// Counts note-ons, to find the oldest voice.
     clock: u64,
+    /// Model samples rendered so far (places new notes on the step grids).
+    now: u64,
+    /// Samples per hop: how much later than its note-on every note sounds.
+    hop: usize,
 }
 
 impl NotePlayer {
@@ -159,6 +180,10 @@ impl NotePlayer {
                 note: NoteState::new(latent),
                 adsr: Adsr::default(),
                 prepared: Prepared::Nothing,
+                group: 0,
+                wait: 0,
+                delay: DelayLine::new(config.hop()),
+                gate: GateTimer::default(),
             })
             .collect();
         let rate = model.manifest.signal.sample_rate as f32;
@@ -180,6 +205,8 @@ impl NotePlayer {
             batch_z: vec![0.0; count * latent],
             batch_frames: vec![0.0; count * bins],
             clock: 0,
+            now: 0,
+            hop: config.hop(),
         })
     }
 
@@ -199,9 +226,10 @@ impl NotePlayer {
         }
     }
 
-    /// Samples between an event and its sound: the voices' reconstruction latency.
+    /// Samples between an event and its sound: one hop of staggering plus the voices'
+    /// reconstruction latency.
     pub fn latency_samples(&self) -> usize {
-        self.voices.first().map_or(0, |v| v.voice.latency_samples())
+        self.hop + self.voices.first().map_or(0, |v| v.voice.latency_samples())
     }
 
     /// Whether notes can take their sound from symbols (the model was trained with them).
@@ -287,10 +315,11 @@ impl NotePlayer {
     /// Applies one event now (call between `render` calls for sample-accurate timing).
     pub fn handle(&mut self, event: NoteEvent) {
         self.apply(event);
-        // Released notes start their envelope's release now, to the sample.
+        // Released notes start their envelope's release one hop from now (with their sound),
+        // to the sample.
         for v in &mut self.voices {
             if v.note.is_active() && matches!(v.note.phase(), NotePhase::Released(_)) {
-                v.adsr.gate_off();
+                v.gate.close_in(self.hop);
             }
         }
     }
@@ -349,6 +378,9 @@ impl NotePlayer {
             v.voice.reset();
             v.note.stop();
             v.adsr.stop();
+            v.gate.clear();
+            v.delay.restart(self.hop);
+            v.wait = 0;
         }
         self.channels = [Channel::default(); CHANNELS];
     }
@@ -367,7 +399,7 @@ impl NotePlayer {
                 .voices
                 .iter()
                 .filter(|v| v.note.is_active())
-                .map(|v| match v.voice.samples_until_step() {
+                .map(|v| match v.until_step() {
                     0 => v.voice.hop(),
                     s => s,
                 })
@@ -379,20 +411,32 @@ impl NotePlayer {
                 if !v.note.is_active() {
                     continue;
                 }
-                let mut source = PreparedFrame {
-                    prepared: &mut v.prepared,
-                    rows: &self.batch_frames,
-                    level: v.note.level(),
-                };
-                v.voice.render(&mut self.scratch[..n], &mut source);
-                for (o, s) in out[start..start + n].iter_mut().zip(&self.scratch[..n]) {
-                    *o += s * v.adsr.next(&self.steps);
+                // A waiting voice is silent until its first step, at a segment's start.
+                let silent = v.wait.min(n);
+                v.wait -= silent;
+                self.scratch[..silent].fill(0.0);
+                if silent < n {
+                    let mut source = PreparedFrame {
+                        prepared: &mut v.prepared,
+                        rows: &self.batch_frames,
+                        level: v.note.level(),
+                    };
+                    v.voice.render(&mut self.scratch[silent..n], &mut source);
                 }
-                if v.adsr.is_done() {
+                for (o, &s) in out[start..start + n].iter_mut().zip(&self.scratch[..n]) {
+                    match v.gate.tick() {
+                        Gate::Open => v.adsr.gate_on(),
+                        Gate::Close => v.adsr.gate_off(),
+                        Gate::Hold => {}
+                    }
+                    *o += v.delay.process(s) * v.adsr.next(&self.steps);
+                }
+                if v.adsr.is_done() && !v.gate.opening() {
                     v.note.stop();
                 }
             }
             start += n;
+            self.now += n as u64;
         }
     }
 
@@ -403,7 +447,7 @@ impl NotePlayer {
         let latent = self.control.len();
         let mut rows = 0;
         for v in &mut self.voices {
-            if !v.note.is_active() || v.voice.samples_until_step() != 0 {
+            if !v.note.is_active() || v.until_step() != 0 {
                 continue;
             }
             let bend = self.channels[usize::from(v.note.channel()) % CHANNELS].bend;
@@ -463,10 +507,21 @@ impl NotePlayer {
             // Free mode: the velocity only scales the level.
             _ => (0.0, velocity / 127.0),
         };
+        let mut load = [0usize; GROUPS];
+        for (i, v) in self.voices.iter().enumerate() {
+            if i != index && v.note.is_active() {
+                load[v.group % GROUPS] += 1;
+            }
+        }
+        let start = stagger::start(self.now, self.hop, &load);
         let v = &mut self.voices[index];
         v.voice.reset();
         v.note.start(channel, key, dynamics, gain, self.clock);
-        v.adsr.gate_on();
+        v.adsr.stop();
+        v.gate.open_in(self.hop);
+        v.group = start.group;
+        v.wait = start.wait;
+        v.delay.restart(start.delay);
     }
 
     fn channel(&self, channel: u8) -> Channel {
