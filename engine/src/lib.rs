@@ -7,6 +7,7 @@
 //! allocated when it is built and never again.
 
 pub mod axes;
+pub mod descriptors;
 pub mod error;
 pub mod grid;
 pub mod metrics;

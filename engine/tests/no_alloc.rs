@@ -167,3 +167,22 @@ fn note_player_and_symbol_kernels_never_allocate() {
     assert_eq!(count, 0);
     assert!(out.iter().all(|v| v.is_finite()));
 }
+
+#[test]
+fn descriptors_never_allocate() {
+    use timbrespace_engine::descriptors::{describe, DescriptorSettings, Moments};
+    let config = StftConfig::new(1024, 256, WindowKind::Hann).expect("valid");
+    let settings = DescriptorSettings::new(&config, 22_050.0);
+    let frame: Vec<f32> = (0..config.bins()).map(|k| 1.0 / (1.0 + k as f32)).collect();
+    let mut total = 0.0;
+    let count = allocations_during(|| {
+        let mut moments = Moments::default();
+        for _ in 0..10 {
+            total += describe(&frame, &settings).centroid;
+            moments.add(&frame, &settings);
+        }
+        total += moments.bandwidth();
+    });
+    assert_eq!(count, 0);
+    assert!(total.is_finite() && total > 0.0);
+}

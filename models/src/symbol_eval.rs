@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use timbrespace_engine::descriptors::{DescriptorSettings, Moments};
 use timbrespace_engine::model::{DecoderKernel, ModelFile, ModelFileError};
 use timbrespace_engine::pitch::{cents, pitch_track, YinSettings};
 use timbrespace_engine::player::{NoteEvent, NotePlayer, PlayerError};
@@ -311,23 +312,23 @@ fn render_notes(
         rendered.push(Some(RenderedNote {
             cents: (errors.len() * 2 > track.len()).then(|| errors[errors.len() / 2]),
             rms,
-            centroid: spectral_centroid(grid.as_slice(), stft.bins(), rate),
+            centroid: spectral_centroid(
+                grid.as_slice(),
+                &DescriptorSettings::new(&stft, rate as f32),
+                stft.bins(),
+            ),
         }));
     }
     Ok(rendered)
 }
 
-/// Mean spectral centroid in Hz of magnitude frames (`n × bins`), weighting by energy.
-fn spectral_centroid(frames: &[f32], bins: usize, rate: u32) -> f32 {
-    let hz = rate as f32 / (2.0 * (bins - 1) as f32);
-    let (mut num, mut den) = (0.0f64, 0.0f64);
-    for frame in frames.chunks_exact(bins) {
-        for (k, &m) in frame.iter().enumerate() {
-            num += f64::from(m * m) * f64::from(k as f32 * hz);
-            den += f64::from(m * m);
-        }
-    }
-    (num / den.max(1e-30)) as f32
+/// Spectral centroid in Hz of the summed energy of magnitude frames (`n × bins`).
+fn spectral_centroid(frames: &[f32], settings: &DescriptorSettings, bins: usize) -> f32 {
+    let mut moments = Moments::default();
+    frames
+        .chunks_exact(bins)
+        .for_each(|f| moments.add(f, settings));
+    moments.centroid()
 }
 
 fn pitch_score(rendered: &[Option<RenderedNote>]) -> PitchScore {
@@ -381,8 +382,8 @@ fn dynamics_score(
             .collect();
         Some(spectral_centroid(
             &raw,
+            &DescriptorSettings::new(stft, dataset.signal.sample_rate as f32),
             dataset.bins,
-            dataset.signal.sample_rate,
         ))
     };
     for (i, a) in notes.iter().enumerate() {
