@@ -228,3 +228,51 @@ impl LatentAxes {
         }
     }
 }
+
+/// Descriptors of the sounds over a square of the plane of axes 1–2 (thesis figures 3.19 and
+/// 3.30): what brightness, noisiness or loudness each point of the map decodes to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DescriptorMap {
+    /// Points per side.
+    pub size: usize,
+    /// The square spans ±`span` σ on both axes.
+    pub span: f32,
+    /// Row-major, `size × size`: row 0 is axis 2 = −span, column 0 is axis 1 = −span.
+    pub cells: Vec<crate::descriptors::Descriptors>,
+}
+
+impl DescriptorMap {
+    /// Decodes a `size × size` grid over ±`span` σ of axes 1–2 of `axes` (the other axes at
+    /// 0) and describes every spectrum. Decodes `size²` frames: call it off the audio thread.
+    pub fn new(
+        model: &ModelFile,
+        axes: &LatentAxes,
+        size: usize,
+        span: f32,
+    ) -> Result<Self, ModelFileError> {
+        use crate::descriptors::{describe, DescriptorSettings};
+        let size = size.max(2);
+        let config = model.manifest.signal.stft()?;
+        let settings = DescriptorSettings::new(&config, model.manifest.signal.sample_rate as f32);
+        let mut decoder = DecoderKernel::new(model, 1)?;
+        let mut frame = vec![0.0; decoder.bins()];
+        let mut z = vec![0.0; axes.latent];
+        let step = 2.0 * span / (size - 1) as f32;
+        let mut cells = Vec::with_capacity(size * size);
+        for row in 0..size {
+            for column in 0..size {
+                z.copy_from_slice(&axes.centre);
+                let at = [-span + column as f32 * step, -span + row as f32 * step];
+                axes.displace(&at, &mut z);
+                decoder.decode_magnitudes(&z, &mut frame);
+                cells.push(describe(&frame, &settings));
+            }
+        }
+        Ok(Self { size, span, cells })
+    }
+
+    /// The values of `descriptor`, row-major.
+    pub fn values(&self, descriptor: crate::descriptors::Descriptor) -> Vec<f32> {
+        self.cells.iter().map(|d| d.get(descriptor)).collect()
+    }
+}

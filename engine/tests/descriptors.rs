@@ -110,3 +110,30 @@ fn silence_and_garbage_stay_finite() {
         assert_eq!(Descriptor::from_name(descriptor.name()), Some(descriptor));
     }
 }
+
+#[test]
+fn a_descriptor_map_of_a_model_varies_over_the_plane() {
+    use timbrespace_engine::axes::{AxisBasis, DescriptorMap, LatentAxes};
+    let model = timbrespace_engine::model::ModelFile::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../assets/default.tsm"
+    )))
+    .expect("the default model");
+    let axes = LatentAxes::new(&model, AxisBasis::Pca).expect("PCA axes");
+    let map = DescriptorMap::new(&model, &axes, 16, 3.0).expect("a map");
+    assert_eq!(map.cells.len(), 256);
+    let centroid = map.values(Descriptor::Centroid);
+    assert!(centroid.iter().all(|c| c.is_finite() && *c >= 0.0));
+    let (lo, hi) = centroid
+        .iter()
+        .fold((f32::INFINITY, 0.0f32), |(a, b), &c| (a.min(c), b.max(c)));
+    assert!(
+        hi > 1.5 * lo,
+        "brightness changes across the map: {lo:.0}–{hi:.0} Hz"
+    );
+    let loudness = map.values(Descriptor::Loudness);
+    assert!(
+        loudness.iter().any(|&l| l > -60.0),
+        "some of the map is audible"
+    );
+}

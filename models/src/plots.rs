@@ -169,3 +169,71 @@ pub fn training_curves(path: &Path, history: &[EpochRecord]) -> Result<(), PlotE
         .map_err(|e| fail(e.to_string()))?;
     root.present().map_err(|e| fail(e.to_string()))
 }
+
+/// A descriptor map as a heat map over the plane of axes 1–2 (dark blue = lowest, yellow =
+/// highest), with the value range in the caption.
+pub fn descriptor_heat_map(
+    path: &Path,
+    title: &str,
+    size: usize,
+    span: f32,
+    values: &[f32],
+) -> Result<(), PlotError> {
+    register_font();
+    let fail = |e: String| PlotError {
+        path: path.display().to_string(),
+        reason: e,
+    };
+    let (lo, hi) = values
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+    let root = BitMapBackend::new(path, (760, 720)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
+    let span = f64::from(span);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("{title} ({lo:.3} … {hi:.3})"), (FONT, 22))
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(-span..span, -span..span)
+        .map_err(|e| fail(e.to_string()))?;
+    chart
+        .configure_mesh()
+        .x_desc("axis 1 (σ)")
+        .y_desc("axis 2 (σ)")
+        .label_style((FONT, 14))
+        .draw()
+        .map_err(|e| fail(e.to_string()))?;
+    let cell = 2.0 * span / (size.max(2) - 1) as f64;
+    let colour = |v: f32| {
+        let t = if hi > lo {
+            f64::from((v - lo) / (hi - lo))
+        } else {
+            0.5
+        };
+        let t = if t.is_finite() {
+            t.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        HSLColor(0.66 - 0.5 * t, 0.8, 0.2 + 0.5 * t)
+    };
+    chart
+        .draw_series(values.iter().enumerate().map(|(i, &v)| {
+            let (row, column) = (i / size, i % size);
+            let (x, y) = (-span + column as f64 * cell, -span + row as f64 * cell);
+            Rectangle::new(
+                [
+                    (x - cell / 2.0, y - cell / 2.0),
+                    (x + cell / 2.0, y + cell / 2.0),
+                ],
+                colour(v).filled(),
+            )
+        }))
+        .map_err(|e| fail(e.to_string()))?;
+    root.present().map_err(|e| fail(e.to_string()))
+}

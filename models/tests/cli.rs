@@ -182,6 +182,8 @@ fn every_command_works_on_a_tiny_model() {
     for file in [
         "report.json",
         "curves.png",
+        "descriptor_centroid.png",
+        "descriptor_loudness.png",
         "latent_pitch.png",
         "latent_index.png",
     ] {

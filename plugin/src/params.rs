@@ -72,10 +72,23 @@ impl PhaseParam {
 }
 
 /// Editor choices saved with the project.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EditorSettings {
     /// The label kind the map colours training points by (empty: the model's first).
     pub colour_by: String,
+    /// The descriptor drawn under the map (empty: none).
+    #[serde(default)]
+    pub background: String,
+}
+
+impl Default for EditorSettings {
+    /// A new instance shows brightness under the map.
+    fn default() -> Self {
+        Self {
+            colour_by: String::new(),
+            background: "centroid".into(),
+        }
+    }
 }
 
 /// One latent axis.

@@ -4,11 +4,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
+use timbrespace_engine::axes::{AxisBasis, DescriptorMap, LatentAxes};
+use timbrespace_engine::descriptors::Descriptor;
 use timbrespace_engine::model::file::{POINTS_LABELS, POINTS_MU};
 use timbrespace_engine::model::ModelFile;
 use timbrespace_models::dataset::Dataset;
 use timbrespace_models::evaluate::evaluate;
-use timbrespace_models::plots::{latent_map, training_curves};
+use timbrespace_models::plots::{descriptor_heat_map, latent_map, training_curves};
 use timbrespace_models::projection::Projection;
 use timbrespace_models::symbol_eval::evaluate_symbols;
 
@@ -52,12 +54,39 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         .with_context(|| format!("cannot write {}", json.display()))?;
     training_curves(&args.out.join("curves.png"), &training.history)?;
     let written = draw_latent_maps(&model, &args.out)?;
+    draw_descriptor_maps(&model, &args.out)?;
     println!(
-        "wrote {}, curves.png and {} latent maps to {}",
+        "wrote {}, curves.png, {} latent maps and {} descriptor maps to {}",
         json.display(),
         written,
+        Descriptor::ALL.len(),
         args.out.display()
     );
+    Ok(())
+}
+
+/// Points per side of the descriptor maps.
+const DESCRIPTOR_MAP_SIZE: usize = 64;
+
+/// `descriptor_<name>.png`: each descriptor over ±3 σ of PCA axes 1–2 (raw axes for a model
+/// without PCA).
+fn draw_descriptor_maps(model: &ModelFile, out: &Path) -> Result<()> {
+    let axes = LatentAxes::new(model, AxisBasis::Pca)
+        .or_else(|_| LatentAxes::new(model, AxisBasis::Raw))?;
+    let map = DescriptorMap::new(model, &axes, DESCRIPTOR_MAP_SIZE, 3.0)?;
+    for descriptor in Descriptor::ALL {
+        descriptor_heat_map(
+            &out.join(format!("descriptor_{}.png", descriptor.name())),
+            &format!(
+                "{} over {} axes 1–2",
+                descriptor.name(),
+                axes.basis().name()
+            ),
+            map.size,
+            map.span,
+            &map.values(descriptor),
+        )?;
+    }
     Ok(())
 }
 

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use egui::{Color32, Pos2, Sense, Stroke, Ui, Vec2};
 use nice_plug::prelude::ParamSetter;
-use timbrespace_engine::axes::{AxisBasis, LatentAxes};
+use timbrespace_engine::axes::{AxisBasis, DescriptorMap, LatentAxes};
+use timbrespace_engine::descriptors::Descriptor;
 use timbrespace_engine::model::file::{POINTS_LABELS, POINTS_MU};
 use timbrespace_engine::model::ModelFile;
 
@@ -14,6 +15,10 @@ use crate::params::{TimbrespaceParams, AXIS_SIGMAS};
 
 /// Training points drawn at most (a random-looking but fixed subset beyond that).
 const MAX_POINTS: usize = 4000;
+/// Points per side of the descriptor map drawn under the training points.
+const DESCRIPTOR_GRID: usize = 32;
+/// The map shows ± this many σ (a little more than the axes' range, so the edges show).
+const VIEW_SIGMAS: f32 = AXIS_SIGMAS * 1.1;
 
 /// The training points of one model in one basis, ready to draw.
 pub struct MapPoints {
@@ -27,6 +32,8 @@ pub struct MapPoints {
     pub axes: LatentAxes,
     /// (axis 1, axis 2) in σ and the class of each point (None: unlabelled).
     points: Vec<(f32, f32, Option<usize>)>,
+    /// The descriptors of the sounds over the visible square (None if decoding failed).
+    descriptors: Option<DescriptorMap>,
 }
 
 impl MapPoints {
@@ -53,12 +60,15 @@ impl MapPoints {
                 (coords[0], coords[1], class)
             })
             .collect();
+        // ≈ 1000 decodes: tens of milliseconds, once per model and projection.
+        let descriptors = DescriptorMap::new(&model, &axes, DESCRIPTOR_GRID, VIEW_SIGMAS).ok();
         Some(Self {
             model,
             basis,
             colour_by,
             axes,
             points,
+            descriptors,
         })
     }
 
@@ -80,13 +90,13 @@ fn class_colour(c: Option<usize>) -> Color32 {
     }
 }
 
-/// Draws the map in a square of `size` points and handles dragging the cursor.
-/// `voices` are the sounding voices' latent points; `free` says whether the cursor is the
-/// sound itself (free mode) or an offset from each note (notes mode).
+/// Draws the map in a square of `size` points, over a heat map of `background` if chosen,
+/// and handles dragging the cursor. `voices` are the sounding voices' latent points.
 pub fn show(
     ui: &mut Ui,
     size: f32,
     map: &MapPoints,
+    background: Option<Descriptor>,
     voices: &[Vec<f32>],
     params: &TimbrespaceParams,
     setter: &ParamSetter,
@@ -94,7 +104,10 @@ pub fn show(
     let (response, painter) = ui.allocate_painter(Vec2::splat(size), Sense::drag());
     let rect = response.rect;
     painter.rect_filled(rect, 4.0, Color32::from_gray(18));
-    let span = AXIS_SIGMAS * 1.1;
+    let span = VIEW_SIGMAS;
+    if let (Some(descriptor), Some(grid)) = (background, &map.descriptors) {
+        draw_heat_map(&painter, rect, grid, descriptor);
+    }
     let to_screen = |x: f32, y: f32| {
         Pos2::new(
             rect.center().x + x / span * rect.width() * 0.5,
@@ -143,5 +156,40 @@ pub fn show(
     if response.drag_stopped() {
         setter.end_set_parameter(first);
         setter.end_set_parameter(second);
+    }
+}
+
+/// The descriptor map as dim coloured cells (dark blue = lowest, amber = highest).
+fn draw_heat_map(
+    painter: &egui::Painter,
+    rect: egui::Rect,
+    grid: &DescriptorMap,
+    descriptor: Descriptor,
+) {
+    let values = grid.values(descriptor);
+    let (lo, hi) = values
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    let cell = rect.width() / grid.size as f32;
+    for (i, &v) in values.iter().enumerate() {
+        let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
+        let (row, column) = (i / grid.size, i % grid.size);
+        // Row 0 is the bottom of the plane (axis 2 = −span); the screen's y grows downwards.
+        let min = egui::pos2(
+            rect.left() + column as f32 * cell,
+            rect.bottom() - (row + 1) as f32 * cell,
+        );
+        let colour = Color32::from_rgb(
+            (20.0 + 120.0 * t) as u8,
+            (25.0 + 70.0 * t) as u8,
+            (70.0 - 50.0 * t) as u8,
+        );
+        painter.rect_filled(
+            egui::Rect::from_min_size(min, Vec2::splat(cell + 0.5)),
+            0.0,
+            colour,
+        );
     }
 }

@@ -20,6 +20,7 @@ use nice_plug_egui::{
     RepaintNotifier,
 };
 use timbrespace_engine::axes::AxisBasis;
+use timbrespace_engine::descriptors::Descriptor;
 
 use crate::params::{TimbrespaceParams, AXES};
 use crate::session::Session;
@@ -183,8 +184,9 @@ impl EditorApp {
         }
         let latent = model.manifest.architecture.latent;
         let voices = self.shared.voices(latent);
+        let background = self.background(ui);
         if let Some(map) = &self.map {
-            map::show(ui, 380.0, map, &voices, &self.params, setter);
+            map::show(ui, 380.0, map, background, &voices, &self.params, setter);
         }
         if !self.readout.as_ref().is_some_and(|r| r.is_for(&model)) {
             self.readout = Some(Readout::new(model.clone()));
@@ -195,6 +197,27 @@ impl EditorApp {
         let rate = self.shared.host_rate.load(Ordering::Relaxed).max(1) as f32;
         self.spectrum
             .show(ui, &self.shared.scope(), rate, 380.0, 120.0);
+    }
+
+    /// The descriptor drawn under the map (chosen beside "Colour by", saved with the project).
+    fn background(&mut self, ui: &mut Ui) -> Option<Descriptor> {
+        let mut chosen = Descriptor::from_name(&self.params.editor.read().background);
+        ui.horizontal(|ui| {
+            ui.label("Descriptor map");
+            egui::ComboBox::from_id_salt("background")
+                .selected_text(chosen.map_or("none", Descriptor::name))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut chosen, None, "none");
+                    for d in Descriptor::ALL {
+                        ui.selectable_value(&mut chosen, Some(d), d.name());
+                    }
+                });
+        });
+        let name = chosen.map_or("", Descriptor::name);
+        if self.params.editor.read().background != name {
+            self.params.editor.write().background = name.to_string();
+        }
+        chosen
     }
 
     /// Every parameter, axes beyond the model's latent size marked inert.
