@@ -194,11 +194,6 @@ impl LatentAxes {
         self.dims
     }
 
-    /// Centre of the training points.
-    pub fn centre(&self) -> &[f32] {
-        &self.centre
-    }
-
     /// Adds the displacement of axis coordinates `sigmas` (axis k moved by `sigmas[k]` σ) to
     /// the latent point `z`. Coordinates beyond [`LatentAxes::dims`] are ignored; non-finite
     /// ones count as 0.

@@ -126,11 +126,6 @@ impl Voice {
         self.hop - self.read
     }
 
-    /// Samples between two frame pulls.
-    pub fn hop(&self) -> usize {
-        self.hop
-    }
-
     /// Silences the voice at once and forgets its history.
     pub fn reset(&mut self) {
         self.reconstructor.reset();

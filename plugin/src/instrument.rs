@@ -12,7 +12,7 @@ use timbrespace_engine::model::{ModelFile, ModelFileError};
 use timbrespace_engine::player::{NoteEvent, NotePlayer, PlayMode};
 use timbrespace_engine::resample::StreamResampler;
 
-use crate::params::{Controls, PhaseParam, AXES};
+use crate::params::{rotate, Controls, PhaseParam, AXES};
 
 /// Voices per instrument: the polyphony.
 pub const VOICES: usize = 16;
@@ -159,11 +159,6 @@ impl Instrument {
         self.phase
     }
 
-    /// Where free navigation starts.
-    pub fn free_centre(&self) -> &[f32] {
-        &self.free_centre
-    }
-
     /// The player (for reading voice positions).
     pub fn player(&self) -> &NotePlayer {
         &self.player
@@ -185,13 +180,11 @@ impl Instrument {
         );
         self.player.set_envelope(controls.envelope);
         self.rotated = controls.axes;
-        let angle = controls.rotation_degrees.to_radians();
-        if angle.is_finite() {
-            let (s, c) = angle.sin_cos();
-            let (a, b) = (controls.axes[0], controls.axes[1]);
-            self.rotated[0] = c * a - s * b;
-            self.rotated[1] = s * a + c * b;
-        }
+        (self.rotated[0], self.rotated[1]) = rotate(
+            controls.axes[0],
+            controls.axes[1],
+            controls.rotation_degrees,
+        );
         let axes = self.axes.get(controls.basis);
         match self.player.mode() {
             PlayMode::Notes => self.control.fill(0.0),
@@ -199,11 +192,6 @@ impl Instrument {
         }
         axes.displace(&self.rotated, &mut self.control);
         self.player.set_control(&self.control);
-    }
-
-    /// The axes of `basis`.
-    pub fn axes(&self, basis: AxisBasis) -> &LatentAxes {
-        self.axes.get(basis)
     }
 
     /// Schedules `event`, which the host placed `offset` samples into the block about to be

@@ -115,16 +115,11 @@ impl Plugin for Timbrespace {
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let controls = self.params.controls();
-        let synth = self.session.synth();
-        if synth.begin_block(&controls) {
-            context.set_latency_samples(synth.latency_samples());
+        let events = std::iter::from_fn(|| context.next_event())
+            .filter_map(|event| midi::engine_event(&event, controls.bend_range));
+        if self.session.process(&controls, events, buffer.as_slice()) {
+            context.set_latency_samples(self.session.latency_samples());
         }
-        while let Some(event) = context.next_event() {
-            if let Some((offset, event)) = midi::engine_event(&event, controls.bend_range) {
-                synth.schedule(offset, event);
-            }
-        }
-        synth.render(buffer.as_slice(), &controls);
         ProcessStatus::KeepAlive
     }
 }

@@ -30,15 +30,6 @@ pub fn default_model() -> Arc<ModelFile> {
     Arc::new(ModelFile::from_bytes(DEFAULT_MODEL).expect("the embedded default model is valid"))
 }
 
-/// A model's display name: its file stem, or "Default" for the embedded one.
-pub fn model_name(path: &str, model: &ModelFile) -> String {
-    let name = Path::new(path)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "Default".into());
-    format!("{name} (latent {})", model.manifest.architecture.latent)
-}
-
 /// The audio thread's ends of the hand-over queues.
 pub struct Handover {
     /// New instruments, ready to play.
@@ -201,18 +192,12 @@ impl Worker {
         let shown = path.display().to_string();
         let result = ModelFile::load(path)
             .map_err(|e| e.to_string())
-            .and_then(|model| {
-                let model = Arc::new(model);
-                self.build(model.clone(), shown.clone(), None)
-                    .map(|()| model)
-            });
+            .and_then(|model| self.build(Arc::new(model), shown.clone(), None));
         let mut status = self.shared.status.lock();
         status.loading = false;
         match result {
-            Ok(model) => {
+            Ok(()) => {
                 status.message = None;
-                status.model_name = model_name(&shown, &model);
-                status.model_path = shown.clone();
                 drop(status);
                 *self.model_path.write() = shown;
             }
@@ -231,7 +216,7 @@ impl Worker {
     }
 
     /// Builds an instrument of `model` for the current target (with `phase` if given), makes
-    /// it the target and queues it for the audio thread.
+    /// it the target, queues it for the audio thread and shows it in the editor.
     fn build(
         &self,
         model: Arc<ModelFile>,
@@ -244,7 +229,8 @@ impl Worker {
         let phase = phase.unwrap_or(target.phase);
         let instrument = Instrument::new(model.clone(), path.clone(), target.host, phase)
             .map_err(|e| e.to_string())?;
-        target.model = model.clone();
+        self.shared.show_model(model.clone(), &path);
+        target.model = model;
         target.path = path;
         target.phase = phase;
         *self.target.lock() = Some(target);
@@ -253,22 +239,6 @@ impl Worker {
             while self.incoming.pop().is_some() {}
             let _ = self.incoming.push(instrument);
         }
-        *self.shared.instruments.write() = model
-            .manifest
-            .symbols
-            .as_ref()
-            .map(|_| instrument_names(&model))
-            .unwrap_or_default();
-        *self.shared.model.write() = model;
         Ok(())
     }
-}
-
-/// The model's instrument names, in order.
-pub fn instrument_names(model: &ModelFile) -> Vec<String> {
-    timbrespace_engine::symbols::SymbolVocabulary::from_manifest(&model.manifest)
-        .ok()
-        .flatten()
-        .map(|v| v.instruments().to_vec())
-        .unwrap_or_default()
 }

@@ -258,6 +258,17 @@ impl TimbrespaceParams {
     }
 }
 
+/// Axes 1–2 `(a, b)` turned by the Rotation parameter's `degrees` (a non-finite angle turns
+/// nothing): where the sound moves, and with `-degrees` the way back from the map.
+pub fn rotate(a: f32, b: f32, degrees: f32) -> (f32, f32) {
+    let angle = degrees.to_radians();
+    if !angle.is_finite() {
+        return (a, b);
+    }
+    let (s, c) = angle.sin_cos();
+    (c * a - s * b, s * a + c * b)
+}
+
 /// The instrument nearest `position` (0–1 over `names`), with the neighbour it morphs toward.
 pub fn instrument_name(names: &[String], position: f32) -> String {
     match names.len() {

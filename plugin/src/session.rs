@@ -11,7 +11,7 @@ use timbrespace_engine::player::NoteEvent;
 
 use crate::editor::LoadRequester;
 use crate::instrument::{HostConfig, Instrument};
-use crate::loader::{default_model, instrument_names, model_name, Loader};
+use crate::loader::{default_model, Loader};
 use crate::params::{Controls, PhaseParam};
 use crate::shared::Shared;
 use crate::synth::Synth;
@@ -36,7 +36,6 @@ impl Session {
     pub fn new(model_path: Arc<RwLock<String>>) -> Self {
         let default = default_model();
         let shared = Arc::new(Shared::new(default.clone()));
-        *shared.instruments.write() = instrument_names(&default);
         let loader = Arc::new(Loader::start(shared.clone(), model_path.clone()));
         let synth = Synth::new(loader.handover(), shared.clone());
         Self {
@@ -90,16 +89,10 @@ impl Session {
         let (path, model) = (instrument.path().to_string(), instrument.model().clone());
         self.loader
             .set_target(model.clone(), path.clone(), host, phase);
-        {
-            let mut status = self.shared.status.lock();
-            status.model_name = model_name(&path, &model);
-            status.model_path = path;
-            if message.is_some() {
-                status.message = message;
-            }
+        self.shared.show_model(model, &path);
+        if message.is_some() {
+            self.shared.status.lock().message = message;
         }
-        *self.shared.instruments.write() = instrument_names(&model);
-        *self.shared.model.write() = model;
         self.shared.host_rate.store(
             host.rate.round() as usize,
             std::sync::atomic::Ordering::Relaxed,

@@ -1,11 +1,13 @@
 //! What the audio thread, the loader and the editor share. The audio thread only stores to
 //! atomics here; the mutexes are taken by the loader and the editor alone.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 use timbrespace_engine::model::ModelFile;
+use timbrespace_engine::symbols::SymbolVocabulary;
 
 use crate::instrument::VOICES;
 
@@ -68,10 +70,10 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Shared state starting with `model`.
+    /// Shared state starting with `model` (the embedded default).
     pub fn new(model: Arc<ModelFile>) -> Self {
-        Self {
-            model: RwLock::new(model),
+        let shared = Self {
+            model: RwLock::new(model.clone()),
             status: Mutex::new(Status::default()),
             instruments: Arc::new(RwLock::new(Vec::new())),
             voice_points: (0..VOICES * MAX_LATENT)
@@ -82,7 +84,28 @@ impl Shared {
             scope_write: AtomicUsize::new(0),
             host_rate: AtomicUsize::new(48_000),
             editor_open: AtomicBool::new(false),
+        };
+        shared.show_model(model, "");
+        shared
+    }
+
+    /// Loader and activation: `model`, loaded from `path` ("" for the embedded default), is
+    /// the one playing; the editor and the Instrument parameter show its name and instruments.
+    pub fn show_model(&self, model: Arc<ModelFile>, path: &str) {
+        *self.instruments.write() = SymbolVocabulary::from_manifest(&model.manifest)
+            .ok()
+            .flatten()
+            .map(|v| v.instruments().to_vec())
+            .unwrap_or_default();
+        let name = Path::new(path)
+            .file_stem()
+            .map_or_else(|| "Default".into(), |s| s.to_string_lossy().into_owned());
+        {
+            let mut status = self.status.lock();
+            status.model_name = format!("{name} (latent {})", model.manifest.architecture.latent);
+            status.model_path = path.to_string();
         }
+        *self.model.write() = model;
     }
 
     /// Audio thread: publish the sounding voices' latent points (`latent` values each).

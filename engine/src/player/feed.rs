@@ -140,28 +140,7 @@ impl NoteState {
     pub fn started(&self) -> u64 {
         self.started
     }
-}
 
-/// Where a voice's latent point comes from.
-pub enum LatentSource<'a> {
-    /// The note's symbols (through q(z|y) and its trajectory), plus this offset.
-    Symbols {
-        /// Symbol encoder, shared by all voices.
-        encoder: &'a mut SymbolEncoder,
-        /// Templates, if any.
-        trajectories: Option<&'a Trajectories>,
-        /// Added to the note's point (the latent axes in notes mode).
-        offset: &'a [f32],
-        /// The note's channel's pitch bend in semitones.
-        bend: f32,
-        /// Instrument position.
-        instrument: f32,
-    },
-    /// This point for every note (free navigation: MIDI only gates and scales).
-    Fixed(&'a [f32]),
-}
-
-impl NoteState {
     /// Moves the note one hop on: computes its next latent point and level from `source`.
     /// Returns true when they changed, i.e. when the voice needs a newly decoded frame
     /// (see [`NoteState::point_z`] and [`NoteState::level`]).
@@ -216,6 +195,25 @@ impl NoteState {
     pub fn level(&self) -> f32 {
         self.level
     }
+}
+
+/// Where a voice's latent point comes from.
+pub enum LatentSource<'a> {
+    /// The note's symbols (through q(z|y) and its trajectory), plus this offset.
+    Symbols {
+        /// Symbol encoder, shared by all voices.
+        encoder: &'a mut SymbolEncoder,
+        /// Templates, if any.
+        trajectories: Option<&'a Trajectories>,
+        /// Added to the note's point (the latent axes in notes mode).
+        offset: &'a [f32],
+        /// The note's channel's pitch bend in semitones.
+        bend: f32,
+        /// Instrument position.
+        instrument: f32,
+    },
+    /// This point for every note (free navigation: MIDI only gates and scales).
+    Fixed(&'a [f32]),
 }
 
 /// A voice's frame for the hop about to start, prepared (and batch-decoded) by the player.

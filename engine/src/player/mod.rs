@@ -9,7 +9,9 @@ mod envelope;
 mod feed;
 mod stagger;
 
-pub use envelope::{Adsr, Envelope, EnvelopeSteps};
+pub use envelope::Envelope;
+
+use envelope::{Adsr, EnvelopeSteps};
 
 use crate::model::{DecoderKernel, ModelFile, ModelFileError};
 use crate::symbols::{NotePhase, SymbolEncoder, SymbolVocabulary, Trajectories};
@@ -166,6 +168,7 @@ impl NotePlayer {
         max_block: usize,
     ) -> Result<Self, ModelFileError> {
         let encoder = SymbolEncoder::new(model)?;
+        let has_symbols = encoder.is_some();
         let trajectories = match &encoder {
             Some(e) => Trajectories::new(model, e.vocabulary())?,
             None => None,
@@ -197,7 +200,12 @@ impl NotePlayer {
             voices,
             channels: [Channel::default(); CHANNELS],
             instrument: 0.0,
-            mode: PlayMode::Notes,
+            // An audio-only model can only play in free mode.
+            mode: if has_symbols {
+                PlayMode::Notes
+            } else {
+                PlayMode::Free
+            },
             control: vec![0.0; latent],
             steps: Envelope::natural(natural_release).steps(rate),
             rate,
@@ -270,11 +278,7 @@ impl NotePlayer {
 
     /// The mode notes play in.
     pub fn mode(&self) -> PlayMode {
-        if self.has_symbols() {
-            self.mode
-        } else {
-            PlayMode::Free
-        }
+        self.mode
     }
 
     /// Sets the latent control point (an offset in notes mode, the point in free mode) from
@@ -390,6 +394,7 @@ impl NotePlayer {
     /// batch; a voice whose latent point and level did not move decodes nothing.
     pub fn render(&mut self, out: &mut [f32]) {
         out.fill(0.0);
+        let hop = self.hop;
         let mut start = 0;
         while start < out.len() {
             self.prepare_steps();
@@ -400,7 +405,7 @@ impl NotePlayer {
                 .iter()
                 .filter(|v| v.note.is_active())
                 .map(|v| match v.until_step() {
-                    0 => v.voice.hop(),
+                    0 => hop,
                     s => s,
                 })
                 .min()

@@ -11,7 +11,7 @@ use timbrespace_engine::descriptors::Descriptor;
 use timbrespace_engine::model::file::{POINTS_LABELS, POINTS_MU};
 use timbrespace_engine::model::ModelFile;
 
-use crate::params::{TimbrespaceParams, AXIS_SIGMAS};
+use crate::params::{rotate, TimbrespaceParams, AXIS_SIGMAS};
 
 /// Training points drawn at most (a random-looking but fixed subset beyond that).
 const MAX_POINTS: usize = 4000;
@@ -130,9 +130,13 @@ pub fn show(
         painter.circle_stroke(p, 5.0, Stroke::new(2.0, Color32::WHITE));
     }
     // The cursor sits where axes 1–2 put the sound after the rotation.
-    let (a, b) = (params.axes[0].value.value(), params.axes[1].value.value());
-    let (s, c) = params.rotation.value().to_radians().sin_cos();
-    let cursor = to_screen(c * a - s * b, s * a + c * b);
+    let degrees = params.rotation.value();
+    let (a, b) = rotate(
+        params.axes[0].value.value(),
+        params.axes[1].value.value(),
+        degrees,
+    );
+    let cursor = to_screen(a, b);
     painter.circle_stroke(
         cursor,
         7.0,
@@ -148,7 +152,7 @@ pub fn show(
             let x = (pos.x - rect.center().x) / (rect.width() * 0.5) * span;
             let y = -(pos.y - rect.center().y) / (rect.height() * 0.5) * span;
             // Undo the rotation: the cursor follows the pointer.
-            let (a, b) = (c * x + s * y, -s * x + c * y);
+            let (a, b) = rotate(x, y, -degrees);
             setter.set_parameter(first, a.clamp(-AXIS_SIGMAS, AXIS_SIGMAS));
             setter.set_parameter(second, b.clamp(-AXIS_SIGMAS, AXIS_SIGMAS));
         }

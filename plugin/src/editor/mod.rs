@@ -19,7 +19,6 @@ use nice_plug_egui::{
     create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, Frame, NiceEguiApp,
     RepaintNotifier,
 };
-use timbrespace_engine::axes::AxisBasis;
 use timbrespace_engine::descriptors::Descriptor;
 
 use crate::params::{TimbrespaceParams, AXES};
@@ -247,17 +246,12 @@ impl EditorApp {
     /// The latent axes; those beyond what the model offers in this projection are inert.
     fn axes(&mut self, ui: &mut Ui, setter: &ParamSetter) {
         let p = &self.params;
-        let model = self.shared.model.read().clone();
-        let basis = p.controls().basis;
-        let usable = match basis {
-            AxisBasis::Raw => model.manifest.architecture.latent,
-            _ => model
-                .manifest
-                .projections
-                .iter()
-                .find(|q| q.name == basis.name())
-                .map_or(model.manifest.architecture.latent, |q| q.dims),
-        };
+        // The map (drawn first) holds the axes the instrument moves along, with the same
+        // fallback to raw axes for a model without the chosen projection.
+        let usable = self.map.as_ref().map_or_else(
+            || self.shared.model.read().manifest.architecture.latent,
+            |m| m.axes.dims(),
+        );
         egui::Grid::new("axes").num_columns(2).show(ui, |ui| {
             for (i, axis) in p.axes.iter().enumerate().take(AXES) {
                 if i < usable {
