@@ -3,8 +3,9 @@
 //! it, so a slider's ±3 spans the sounds the model has seen. Built off the audio thread;
 //! [`LatentAxes::displace`] never allocates.
 
-use crate::model::file::{projection_tensor, POINTS_MU};
-use crate::model::{DecoderKernel, ModelFile, ModelFileError};
+use crate::model::file::{projection_tensor, DESCRIPTOR_MAPS, POINTS_MU};
+use crate::model::manifest::DescriptorMapInfo;
+use crate::model::{DecoderKernel, ModelFile, ModelFileError, Tensor32};
 
 /// Training points decoded at most when looking for the audible centre.
 const CENTRE_SAMPLE: usize = 2000;
@@ -245,6 +246,18 @@ impl DescriptorMap {
         size: usize,
         span: f32,
     ) -> Result<Self, ModelFileError> {
+        Self::around(model, axes, &axes.centre, size, span)
+    }
+
+    /// Like [`DescriptorMap::new`], with the grid centred on the latent point `centre`
+    /// instead of the axes' origin.
+    pub fn around(
+        model: &ModelFile,
+        axes: &LatentAxes,
+        centre: &[f32],
+        size: usize,
+        span: f32,
+    ) -> Result<Self, ModelFileError> {
         use crate::descriptors::{describe, DescriptorSettings};
         let size = size.max(2);
         let config = model.manifest.signal.stft()?;
@@ -256,7 +269,8 @@ impl DescriptorMap {
         let mut cells = Vec::with_capacity(size * size);
         for row in 0..size {
             for column in 0..size {
-                z.copy_from_slice(&axes.centre);
+                z.fill(0.0);
+                z.iter_mut().zip(centre).for_each(|(z, &c)| *z = c);
                 let at = [-span + column as f32 * step, -span + row as f32 * step];
                 axes.displace(&at, &mut z);
                 decoder.decode_magnitudes(&z, &mut frame);
@@ -264,6 +278,63 @@ impl DescriptorMap {
             }
         }
         Ok(Self { size, span, cells })
+    }
+
+    /// Stores this map, computed on `basis`, in `model` (tensor and manifest entry).
+    pub fn store(&self, model: ModelFile, basis: AxisBasis) -> Result<ModelFile, ModelFileError> {
+        let ModelFile {
+            mut manifest,
+            mut tensors,
+        } = model;
+        let data: Vec<f32> = crate::descriptors::Descriptor::ALL
+            .iter()
+            .flat_map(|&d| self.values(d))
+            .collect();
+        tensors.insert(
+            DESCRIPTOR_MAPS.into(),
+            Tensor32::new(
+                vec![
+                    crate::descriptors::Descriptor::ALL.len(),
+                    self.size,
+                    self.size,
+                ],
+                data,
+            ),
+        );
+        manifest.descriptor_maps = Some(DescriptorMapInfo {
+            basis: basis.name().into(),
+            size: self.size,
+            span: self.span,
+        });
+        ModelFile::new(manifest, tensors)
+    }
+
+    /// The maps stored in `model` and the basis they were computed on, if it has them.
+    pub fn stored(model: &ModelFile) -> Result<Option<(AxisBasis, Self)>, ModelFileError> {
+        let Some(info) = &model.manifest.descriptor_maps else {
+            return Ok(None);
+        };
+        let basis = AxisBasis::ALL
+            .into_iter()
+            .find(|b| b.name() == info.basis)
+            .ok_or_else(|| ModelFileError::Manifest(format!("unknown basis `{}`", info.basis)))?;
+        let data = &model.tensor(DESCRIPTOR_MAPS)?.data;
+        let cells = info.size * info.size;
+        let cells = (0..cells)
+            .map(|c| {
+                crate::descriptors::Descriptors::from_values(std::array::from_fn(|d| {
+                    data[d * cells + c]
+                }))
+            })
+            .collect();
+        Ok(Some((
+            basis,
+            Self {
+                size: info.size,
+                span: info.span,
+                cells,
+            },
+        )))
     }
 
     /// The values of `descriptor`, row-major.

@@ -47,6 +47,15 @@ impl Descriptor {
         }
     }
 
+    /// Its unit, for display ("" for flatness, a 0–1 ratio).
+    pub fn unit(self) -> &'static str {
+        match self {
+            Descriptor::Centroid | Descriptor::Bandwidth | Descriptor::Rolloff => "Hz",
+            Descriptor::Flatness => "",
+            Descriptor::Loudness => "dB",
+        }
+    }
+
     /// The descriptor called `name`.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|d| d.name() == name)
@@ -94,6 +103,17 @@ pub struct Descriptors {
 }
 
 impl Descriptors {
+    /// Descriptors from their values in [`Descriptor::ALL`] order.
+    pub fn from_values(values: [f32; 5]) -> Self {
+        Self {
+            centroid: values[0],
+            bandwidth: values[1],
+            flatness: values[2],
+            rolloff: values[3],
+            loudness: values[4],
+        }
+    }
+
     /// The value of `descriptor`.
     pub fn get(&self, descriptor: Descriptor) -> f32 {
         match descriptor {

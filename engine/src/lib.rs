@@ -7,6 +7,7 @@
 //! allocated when it is built and never again.
 
 pub mod axes;
+pub mod descriptor_path;
 pub mod descriptors;
 pub mod error;
 pub mod grid;
@@ -16,6 +17,7 @@ pub mod phase;
 pub mod pitch;
 pub mod player;
 pub mod resample;
+pub mod steering;
 pub mod stft;
 pub mod symbols;
 pub mod voice;

@@ -186,3 +186,24 @@ fn descriptors_never_allocate() {
     assert_eq!(count, 0);
     assert!(total.is_finite() && total > 0.0);
 }
+
+#[test]
+fn path_follower_never_allocates() {
+    use timbrespace_engine::axes::{AxisBasis, LatentAxes};
+    use timbrespace_engine::descriptor_path::PathFollower;
+    use timbrespace_engine::descriptors::Descriptor;
+    let model = common::tiny_model::tiny_model(false, 4);
+    let axes = LatentAxes::new(&model, AxisBasis::Raw).expect("axes");
+    let mut follower =
+        PathFollower::new(&model, &axes, 3, Descriptor::Centroid, 0.5).expect("follower");
+    let mut z = vec![0.1; 4];
+    let mut total = 0.0;
+    let count = allocations_during(|| {
+        for target in [500.0, 800.0, f32::NAN] {
+            total += follower.step(&mut z, target).achieved;
+        }
+        total += follower.measure(&z);
+    });
+    assert_eq!(count, 0);
+    assert!(total.is_finite());
+}

@@ -9,9 +9,12 @@ use timbrespace_engine::model::{ModelFile, Scaling};
 
 use crate::dataset::{Dataset, Split};
 use crate::export::encode_means;
+use crate::labels::INSTRUMENT;
 use crate::linalg::{mean_and_covariance, top_eigen};
 use crate::objective::{kl_to_prior, mmd, MmdKernel};
+use crate::perceptual::{perceptual_score, rated_classes, PerceptualScore};
 use crate::random::gaussian_vec;
+use crate::timbre_ratings::{family, TimbreRatings, FAMILIES};
 use crate::train::gather;
 use crate::vae::Vae;
 
@@ -63,8 +66,13 @@ pub struct EvalReport {
     pub latent_kl: f64,
     /// MMD² (RBF) between sampled test codes and the prior.
     pub latent_mmd: f64,
-    /// Linear-probe accuracy per label kind.
+    /// Linear-probe accuracy per label kind (and `family`, derived from known instruments).
     pub probes: BTreeMap<String, ProbeScore>,
+    /// How the instrument centroids of all frames (training and test) follow the human timbre
+    /// ratings, when at least three instruments are rated.
+    pub perceptual: Option<PerceptualScore>,
+    /// The same with centroids of the test frames only (noisier: a few dozen notes each).
+    pub perceptual_held_out: Option<PerceptualScore>,
 }
 
 impl EvalReport {
@@ -79,6 +87,7 @@ pub fn evaluate(
     model: &ModelFile,
     dataset: &Dataset,
     split: &Split,
+    ratings: &TimbreRatings,
     seed: u64,
 ) -> candle_core::Result<EvalReport> {
     let arch = &model.manifest.architecture;
@@ -144,6 +153,33 @@ pub fn evaluate(
             probes.insert(set.name.clone(), score);
         }
     }
+    let (mut perceptual, mut perceptual_held_out) = (None, None);
+    if let Some(k) = dataset.label_sets.iter().position(|l| l.name == INSTRUMENT) {
+        let classes = &dataset.label_sets[k].classes;
+        let families: Vec<Option<usize>> = classes.iter().map(|c| family(c)).collect();
+        let map = |labels: Vec<Option<usize>>, to: &[Option<usize>]| -> Vec<Option<usize>> {
+            labels.into_iter().map(|l| l.and_then(|c| to[c])).collect()
+        };
+        let family_of = |indices: &[usize]| map(labels_of(indices, k), &families);
+        if let Some(score) = linear_probe(
+            &train_mu,
+            &family_of(&split.train),
+            &mu_all,
+            &family_of(&split.test),
+            latent,
+            FAMILIES.len(),
+        ) {
+            probes.insert("family".into(), score);
+        }
+        let rated_of =
+            |indices: &[usize]| map(labels_of(indices, k), &rated_classes(classes, ratings));
+        let held_out = rated_of(&split.test);
+        perceptual_held_out = perceptual_score(&mu_all, latent, &held_out, ratings);
+        let every_mu: Vec<f32> = train_mu.iter().chain(&mu_all).copied().collect();
+        let every: Vec<Option<usize>> =
+            rated_of(&split.train).into_iter().chain(held_out).collect();
+        perceptual = perceptual_score(&every_mu, latent, &every, ratings);
+    }
     Ok(EvalReport {
         latent,
         test_frames: n_test,
@@ -152,6 +188,8 @@ pub fn evaluate(
         latent_kl: kl_sum / n_test.max(1) as f64,
         latent_mmd,
         probes,
+        perceptual,
+        perceptual_held_out,
     })
 }
 

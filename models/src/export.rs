@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use candle_core::Device;
+use timbrespace_engine::axes::{AxisBasis, DescriptorMap, LatentAxes};
 use timbrespace_engine::model::file::{POINTS_LABELS, POINTS_MU};
 use timbrespace_engine::model::manifest::{Manifest, Provenance, FORMAT_NAME, FORMAT_VERSION};
 use timbrespace_engine::model::{ModelFile, ModelFileError, Tensor32, TensorMap};
@@ -18,6 +19,10 @@ use timbrespace_engine::symbols::trajectory::{ATTACK_TENSOR, RELEASE_TENSOR};
 
 /// Frames encoded per batch.
 const ENCODE_BATCH: usize = 1024;
+/// Points per side of the descriptor maps stored in the model.
+const STORED_MAP_SIZE: usize = 64;
+/// They span ±this many σ of PCA axes 1–2: the axes' ±3 σ and a margin, as editors show.
+pub const STORED_MAP_SPAN: f32 = 3.3;
 
 /// Latent means of frames `indices`, `indices.len() × latent`.
 pub fn encode_means(
@@ -133,7 +138,10 @@ pub fn build_model_file(
             selection: data.options.selection.name().into(),
             threshold_db: data.options.threshold_db,
             max_frames_per_file: data.options.max_frames_per_file,
-            objective: config.regularizer.to_string(),
+            objective: match &config.perceptual {
+                Some(perceptual) => format!("{} + {perceptual}", config.regularizer),
+                None => config.regularizer.to_string(),
+            },
             seed: config.seed,
             epochs: trained.history.len(),
             seconds: trained.seconds,
@@ -141,6 +149,10 @@ pub fn build_model_file(
         },
         scores: BTreeMap::new(),
         symbols,
+        descriptor_maps: None,
     };
-    Ok(ModelFile::new(manifest, tensors)?)
+    let model = ModelFile::new(manifest, tensors)?;
+    let axes = LatentAxes::new(&model, AxisBasis::Pca)?;
+    let map = DescriptorMap::new(&model, &axes, STORED_MAP_SIZE, STORED_MAP_SPAN)?;
+    Ok(map.store(model, AxisBasis::Pca)?)
 }

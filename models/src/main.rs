@@ -46,6 +46,10 @@ enum Command {
     Cross(cli::render::CrossArgs),
     /// Read pitch, octave, dynamics and instrument from a sound (models trained with symbols).
     Transcribe(cli::transcribe::TranscribeArgs),
+    /// Follow a target descriptor curve through the latent space and render it.
+    Path(cli::path::PathArgs),
+    /// Place sounds of instruments the model never saw in its timbre space.
+    Timbre(cli::timbre::TimbreArgs),
 }
 
 fn main() -> Result<()> {
@@ -61,6 +65,8 @@ fn main() -> Result<()> {
         Command::Render(args) => cli::render::render(&args),
         Command::Cross(args) => cli::render::cross(&args),
         Command::Transcribe(args) => cli::transcribe::run(&args),
+        Command::Timbre(args) => cli::timbre::run(&args),
+        Command::Path(args) => cli::path::run(&args),
     }
 }
 

@@ -19,6 +19,7 @@ use timbrespace_engine::model::TensorMap;
 use crate::adam::Adam;
 use crate::dataset::{Dataset, Split};
 use crate::objective::{reconstruction, Regularizer};
+use crate::perceptual::{PerceptualConfig, PerceptualTargets, PerceptualVariant};
 use crate::random::gaussian_vec;
 use crate::scan::{SymbolTargets, SymbolVae};
 use crate::vae::{export_vars, import_vars, seeded_init, Vae};
@@ -49,6 +50,17 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Train a symbol VAE alongside (SCAN) with these shapes, when the run has symbol targets.
     pub symbols: Option<SymbolSpec>,
+    /// Add a perceptual term, when the run has perceptual targets.
+    pub perceptual: Option<PerceptualConfig>,
+}
+
+impl TrainConfig {
+    /// Epochs whose loss weights still change (regulariser warm-up, the unregularised first
+    /// phase and ramp of the perceptual term): the best epoch is only chosen after them.
+    pub fn settling_epochs(&self) -> usize {
+        let perceptual = self.perceptual.map_or(0, |p| p.settled_epoch());
+        self.regularizer.warmup().max(perceptual)
+    }
 }
 
 /// What a finished run hands back.
@@ -142,6 +154,8 @@ pub struct TrainRun<'a> {
     pub show_progress: bool,
     /// Per-frame symbols for a jointly trained symbol VAE (with `TrainConfig::symbols`).
     pub symbol_targets: Option<&'a SymbolTargets>,
+    /// Rated instruments per frame for the perceptual term (with `TrainConfig::perceptual`).
+    pub perceptual_targets: Option<&'a PerceptualTargets>,
 }
 
 /// Train a VAE.
@@ -159,6 +173,10 @@ pub fn train(run: &TrainRun, config: &TrainConfig) -> Result<Trained, TrainError
             targets,
             alpha: f64::from(spec.alpha),
         }),
+        _ => None,
+    };
+    let perceptual = match (config.perceptual, run.perceptual_targets) {
+        (Some(config), Some(targets)) => Some((config, targets)),
         _ => None,
     };
     seeded_init(&varmap, config.seed)?;
@@ -216,7 +234,9 @@ pub fn train(run: &TrainRun, config: &TrainConfig) -> Result<Trained, TrainError
         let mut order = run.split.train.clone();
         rng.shuffle(&mut order);
         let weight = config.regularizer.weight(state.epoch);
+        let perceptual_now = perceptual.map(|(c, t)| (c.variant, c.weight_at(state.epoch), t));
         let (mut loss_sum, mut seen) = (0.0, 0usize);
+        let (mut perceptual_sum, mut perceptual_batches) = (0.0, 0usize);
         for batch in order.chunks(config.batch.max(2)).filter(|b| b.len() >= 2) {
             if run.stop.load(Ordering::Relaxed) {
                 let saved = save(&state, &adam, &best)?;
@@ -231,7 +251,10 @@ pub fn train(run: &TrainRun, config: &TrainConfig) -> Result<Trained, TrainError
             }
             let loss = train_step(
                 &vae,
-                scan.as_ref(),
+                Extras {
+                    scan: scan.as_ref(),
+                    perceptual: perceptual_now,
+                },
                 &mut adam,
                 run.dataset,
                 batch,
@@ -239,7 +262,12 @@ pub fn train(run: &TrainRun, config: &TrainConfig) -> Result<Trained, TrainError
                 weight,
                 &mut rng,
             )?;
+            let (loss, perceptual_term) = loss;
             loss_sum += loss * batch.len() as f64;
+            if let Some(term) = perceptual_term {
+                perceptual_sum += term;
+                perceptual_batches += 1;
+            }
             seen += batch.len();
             bar.inc(1);
             if state.step.is_multiple_of(8) {
@@ -284,14 +312,11 @@ pub fn train(run: &TrainRun, config: &TrainConfig) -> Result<Trained, TrainError
             lr: adam.lr,
             frames_per_second,
         });
-        if state.epoch < config.regularizer.warmup() || test_loss < state.best_loss {
-            // During warm-up the regulariser's weight still moves, so losses are not comparable:
-            // keep the latest weights and start comparing once it is over.
-            state.best_loss = if state.epoch < config.regularizer.warmup() {
-                f64::MAX
-            } else {
-                test_loss
-            };
+        let settling = state.epoch < config.settling_epochs();
+        if settling || test_loss < state.best_loss {
+            // While the weights still move, losses are not comparable: keep the latest weights
+            // and start comparing once they have settled.
+            state.best_loss = if settling { f64::MAX } else { test_loss };
             state.best_epoch = state.epoch;
             best = export_vars(&varmap)?;
             state.since_best = 0;
@@ -319,6 +344,14 @@ pub fn train(run: &TrainRun, config: &TrainConfig) -> Result<Trained, TrainError
             frames_per_second,
             if state.best_epoch == state.epoch { "  *" } else { "" }
         );
+        let line = if perceptual_batches > 0 {
+            format!(
+                "{line}  perceptual {:.4}",
+                perceptual_sum / perceptual_batches as f64
+            )
+        } else {
+            line
+        };
         if run.show_progress {
             // indicatif hides the bar when stderr is not a terminal (logs, CI); keep the lines.
             if bar.is_hidden() {
@@ -351,18 +384,26 @@ struct Scan<'a> {
     alpha: f64,
 }
 
+/// The optional terms of a training step.
+struct Extras<'a> {
+    /// The symbol side.
+    scan: Option<&'a Scan<'a>>,
+    /// The perceptual term's variant, current weight and targets.
+    perceptual: Option<(PerceptualVariant, f64, &'a PerceptualTargets)>,
+}
+
 /// One optimiser step on `batch`; returns the batch's loss per frame.
 #[allow(clippy::too_many_arguments)]
 fn train_step(
     vae: &Vae,
-    scan: Option<&Scan>,
+    extras: Extras,
     adam: &mut Adam,
     dataset: &Dataset,
     batch: &[usize],
     regularizer: &Regularizer,
     weight: f64,
     rng: &mut fastrand::Rng,
-) -> Result<f64, TrainError> {
+) -> Result<(f64, Option<f64>), TrainError> {
     let latent = vae.arch.latent;
     let x = gather(dataset, batch)?;
     let (mu, logvar) = vae.encode(&x)?;
@@ -380,7 +421,16 @@ fn train_step(
     let recon = reconstruction(&x, &vae.decode(&z)?, f64::from(vae.arch.sigma))?;
     let reg = regularizer.value(&mu, &logvar, &z, &prior)?;
     let mut loss = (recon + (reg * weight)?)?;
-    if let Some(scan) = scan {
+    let mut perceptual = None;
+    if let Some((variant, perceptual_weight, targets)) = extras.perceptual {
+        if perceptual_weight > 0.0 {
+            if let Some(term) = targets.loss(variant, batch, &mu)? {
+                perceptual = Some(f64::from(term.to_scalar::<f32>()?));
+                loss = (loss + (term * perceptual_weight)?)?;
+            }
+        }
+    }
+    if let Some(scan) = extras.scan {
         if let Some((rows, y)) = scan.targets.batch(batch)? {
             let n = rows.dim(0)?;
             let eps = Tensor::from_vec(gaussian_vec(rng, n * latent), (n, latent), &Device::Cpu)?;
@@ -400,7 +450,7 @@ fn train_step(
     }
     let grads = loss.backward()?;
     adam.step(&grads)?;
-    Ok(f64::from(loss.to_scalar::<f32>()?))
+    Ok((f64::from(loss.to_scalar::<f32>()?), perceptual))
 }
 
 /// Frames `indices` as a `(len, bins)` tensor.
@@ -484,10 +534,11 @@ fn fingerprint(run: &TrainRun, config: &TrainConfig) -> String {
         })
         .sum();
     format!(
-        "{:?}|{}|{:?}|batch={}|seed={}|frames={}/{}|sum={checksum:.6e}",
+        "{:?}|{}|{:?}|{:?}|batch={}|seed={}|frames={}/{}|sum={checksum:.6e}",
         config.arch,
         config.regularizer,
         config.symbols,
+        config.perceptual,
         config.batch,
         config.seed,
         run.split.train.len(),

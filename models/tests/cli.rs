@@ -200,6 +200,47 @@ fn every_command_works_on_a_tiny_model() {
             .expect("parses");
     assert!(report["reconstruction"]["vae"]["spectral_convergence_db"].is_number());
 
+    // A descriptor path: one target per hop, rendered, with the achieved curve beside it.
+    let curve: String = (0..40).map(|h| format!("{}\n", 600 + 10 * h)).collect();
+    std::fs::write(dir.join("curve.csv"), curve).expect("writes");
+    let text = ok(
+        &[
+            "path",
+            "m.tsm",
+            "--from",
+            "toy/tone00001.wav",
+            "--target",
+            "curve.csv",
+            "--out",
+            "path.wav",
+        ],
+        &dir,
+    );
+    assert!(text.contains("of hops within 10 %"), "{text}");
+    let achieved = std::fs::read_to_string(dir.join("path.csv")).expect("the achieved curve");
+    assert_eq!(achieved.lines().count(), 41, "a header and one row per hop");
+    assert!(read_wav(&dir.join("path.wav")).is_ok_and(|w| w.samples.iter().all(|s| s.is_finite())));
+    let message = fails(
+        &[
+            "path",
+            "m.tsm",
+            "--target",
+            "curve.csv",
+            "--descriptor",
+            "pitchiness",
+        ],
+        &dir,
+    );
+    assert!(message.contains("choose one of centroid"), "{message}");
+    // The toy model knows no instruments, so it has no timbre space to place sounds in.
+    let message = fails(&["timbre", "m.tsm", "toy"], &dir);
+    assert!(message.contains("without instrument labels"), "{message}");
+    let message = fails(&["train", "toy", "--perceptual", "student-t"], &dir);
+    assert!(
+        message.contains("at least 3 of the rated instruments"),
+        "{message}"
+    );
+
     // Bad input: clear messages, no panics.
     assert!(fails(&["train", "missing-folder"], &dir).contains("does not exist"));
     std::fs::write(dir.join("junk.tsm"), b"definitely not a model").expect("writes");

@@ -7,8 +7,10 @@ use std::sync::atomic::AtomicBool;
 
 use candle_core::{Device, Tensor};
 use common::*;
-use timbrespace_engine::model::DecoderKernel;
+use timbrespace_engine::axes::{AxisBasis, DescriptorMap, LatentAxes};
+use timbrespace_engine::model::{DecoderKernel, ModelFile};
 use timbrespace_models::evaluate::evaluate;
+use timbrespace_models::timbre_ratings::TimbreRatings;
 use timbrespace_models::train::{train, TrainError, TrainRun};
 use timbrespace_models::vae::Vae;
 
@@ -29,7 +31,14 @@ fn short_training_reduces_the_loss_and_beats_pca() {
     );
     assert!(last.test_recon < first.test_recon);
     let model = model_of(&trained, &dataset, &split, &config);
-    let report = evaluate(&model, &dataset, &split, 3).expect("evaluates");
+    let report = evaluate(
+        &model,
+        &dataset,
+        &split,
+        &TimbreRatings::embedded().expect("ratings"),
+        3,
+    )
+    .expect("evaluates");
     assert!(
         report.sc_gain_db() > 1.0,
         "VAE {:.2} dB vs PCA {:.2} dB",
@@ -40,6 +49,24 @@ fn short_training_reduces_the_loss_and_beats_pca() {
     // The octave of a tone is plainly visible in its spectrum; a linear probe must find it.
     let octave = &report.probes["octave"];
     assert!(octave.accuracy > octave.chance + 0.2, "{octave:?}");
+    // The descriptor maps are stored, match a fresh decode and survive a save and load.
+    let (basis, stored) = DescriptorMap::stored(&model)
+        .expect("valid")
+        .expect("stored maps");
+    assert_eq!(basis, AxisBasis::Pca);
+    let axes = LatentAxes::new(&model, AxisBasis::Pca).expect("axes");
+    let fresh = DescriptorMap::new(&model, &axes, stored.size, stored.span).expect("decodes");
+    assert_eq!(stored, fresh);
+    let reloaded = ModelFile::from_bytes(&model.to_bytes().expect("saves")).expect("loads");
+    assert_eq!(
+        DescriptorMap::stored(&reloaded).expect("valid"),
+        Some((basis, fresh))
+    );
+    let mut broken = model.clone();
+    if let Some(maps) = &mut broken.manifest.descriptor_maps {
+        maps.size += 1;
+    }
+    assert!(ModelFile::new(broken.manifest, broken.tensors).is_err());
     std::fs::remove_dir_all(&dir).expect("cleans up");
 }
 
@@ -82,6 +109,7 @@ fn same_seed_same_run_and_resume_continues_exactly() {
         stop: &stop,
         show_progress: false,
         symbol_targets: None,
+        perceptual_targets: None,
     };
     assert!(matches!(
         train(&run, &config),
@@ -109,6 +137,7 @@ fn same_seed_same_run_and_resume_continues_exactly() {
         stop: &AtomicBool::new(false),
         show_progress: false,
         symbol_targets: None,
+        perceptual_targets: None,
     };
     assert!(matches!(
         train(&run, &other),

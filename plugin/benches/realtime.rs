@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use parking_lot::RwLock;
+use timbrespace_engine::descriptors::Descriptor;
 use timbrespace_engine::player::NoteEvent;
 use timbrespace_plugin::instrument::HostConfig;
 use timbrespace_plugin::params::{Controls, PhaseParam};
@@ -20,7 +21,7 @@ const RESTRIKE: f32 = 2.0;
 
 /// Shares of real time: (mean, the 99.9th-percentile block, the slowest block), each block's
 /// time divided by its period.
-fn measure(voices: usize, block: usize, phase: PhaseParam) -> (f64, f64, f64) {
+fn measure(voices: usize, block: usize, phase: PhaseParam, target: bool) -> (f64, f64, f64) {
     let mut session = Session::new(Arc::new(RwLock::new(String::new())));
     assert!(session.activate(
         HostConfig {
@@ -63,6 +64,10 @@ fn measure(voices: usize, block: usize, phase: PhaseParam) -> (f64, f64, f64) {
         let t = b as f32 * block as f32 / RATE;
         controls.axes[0] = 1.5 * (t * 0.7).sin();
         controls.axes[1] = 1.0 * (t * 0.45).cos();
+        if target {
+            controls.target = Some(Descriptor::Centroid);
+            controls.target_amount = 0.5 + 0.4 * (t * 0.3).sin();
+        }
         let start = Instant::now();
         let mut outputs = [&mut left[..], &mut right[..]];
         session.process(&controls, events.iter().copied(), &mut outputs);
@@ -79,9 +84,10 @@ fn measure(voices: usize, block: usize, phase: PhaseParam) -> (f64, f64, f64) {
 
 fn main() {
     println!("Timbrespace plugin processing at 48 kHz, default model, axes automated every block");
+    println!("(\"+ target\": every voice also follows an automated brightness target)");
     println!("(share of one core; target: 16 voices ≤ 15 % on average, no block above 50 %)");
     println!(
-        "{:<8} {:>7} {:>7} {:>10} {:>12} {:>14}",
+        "{:<16} {:>7} {:>7} {:>10} {:>12} {:>14}",
         "phase", "voices", "block", "mean load", "p99.9 block", "slowest block"
     );
     for phase in [
@@ -91,15 +97,23 @@ fn main() {
     ] {
         for voices in [1usize, 8, 16] {
             for block in [64usize, 512] {
-                let (mean, p999, worst) = measure(voices, block, phase);
-                println!(
-                    "{:<8} {voices:>7} {block:>7} {:>8.1} % {:>10.1} % {:>12.1} %",
-                    format!("{phase:?}"),
-                    100.0 * mean,
-                    100.0 * p999,
-                    100.0 * worst
-                );
+                row(voices, block, phase, false);
             }
         }
     }
+    for block in [64usize, 512] {
+        row(16, block, PhaseParam::Rtpghi, true);
+    }
+}
+
+/// Measures and prints one configuration.
+fn row(voices: usize, block: usize, phase: PhaseParam, target: bool) {
+    let (mean, p999, worst) = measure(voices, block, phase, target);
+    let name = format!("{phase:?}{}", if target { " + target" } else { "" });
+    println!(
+        "{name:<16} {voices:>7} {block:>7} {:>8.1} % {:>10.1} % {:>12.1} %",
+        100.0 * mean,
+        100.0 * p999,
+        100.0 * worst
+    );
 }

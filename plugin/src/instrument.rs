@@ -11,6 +11,7 @@ use timbrespace_engine::error::EngineError;
 use timbrespace_engine::model::{ModelFile, ModelFileError};
 use timbrespace_engine::player::{NoteEvent, NotePlayer, PlayMode};
 use timbrespace_engine::resample::StreamResampler;
+use timbrespace_engine::steering::Steering;
 
 use crate::params::{rotate, Controls, PhaseParam, AXES};
 
@@ -20,6 +21,10 @@ pub const VOICES: usize = 16;
 const CHUNK: usize = 64;
 /// Scheduled events the queue holds; more in one block are dropped (hosts send far fewer).
 const QUEUE: usize = 1024;
+/// Largest move per hop toward a descriptor target, in σ: about 17 σ/s at the default
+/// model's hop, so a target change is reached within a tenth of a second or so, in a glide
+/// rather than a jump.
+const TARGET_STEP: f32 = 0.2;
 
 /// The host's audio configuration an instrument is built for.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -111,7 +116,7 @@ impl Instrument {
         } else {
             return Err(EngineError::SampleRate(0).into());
         };
-        let player = NotePlayer::new(&model, phase.mode(), VOICES, CHUNK)?;
+        let mut player = NotePlayer::new(&model, phase.mode(), VOICES, CHUNK)?;
         let axes = AxisSet {
             raw: LatentAxes::new(&model, AxisBasis::Raw)?,
             pca: LatentAxes::new(&model, AxisBasis::Pca).ok(),
@@ -120,6 +125,7 @@ impl Instrument {
         let resampler = StreamResampler::new(model_rate, host_rate, CHUNK)?;
         let latent = player.latent();
         let free_centre = audible_centre(&model)?;
+        player.set_steering(Steering::new(&model, &free_centre)?);
         Ok(Self {
             model,
             path,
@@ -192,6 +198,12 @@ impl Instrument {
         }
         axes.displace(&self.rotated, &mut self.control);
         self.player.set_control(&self.control);
+        let target = controls.target.and_then(|descriptor| {
+            self.player
+                .steering()
+                .map(|s| s.target(descriptor, controls.target_amount))
+        });
+        self.player.set_target(target, TARGET_STEP);
     }
 
     /// Schedules `event`, which the host placed `offset` samples into the block about to be

@@ -7,6 +7,7 @@ use nice_plug::prelude::*;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use timbrespace_engine::axes::AxisBasis;
+use timbrespace_engine::descriptors::Descriptor;
 use timbrespace_engine::phase::refined::RefineSettings;
 use timbrespace_engine::phase::rtpghi::Lookahead;
 use timbrespace_engine::player::{Envelope, PlayMode};
@@ -67,6 +68,44 @@ impl PhaseParam {
             PhaseParam::Rtpghi => PhaseMode::Rtpghi(Lookahead::One),
             PhaseParam::LowLatency => PhaseMode::Rtpghi(Lookahead::Zero),
             PhaseParam::Refined => PhaseMode::Refined(RefineSettings::default()),
+        }
+    }
+}
+
+/// The descriptor voices follow a target value of (thesis Algorithm 1, in real time).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetParam {
+    /// No target: the axes and notes alone set the sound.
+    #[id = "off"]
+    Off,
+    /// Spectral centroid.
+    #[id = "centroid"]
+    Brightness,
+    /// Spectral bandwidth.
+    #[id = "bandwidth"]
+    Bandwidth,
+    /// Spectral flatness.
+    #[id = "flatness"]
+    Noisiness,
+    /// Spectral roll-off.
+    #[id = "rolloff"]
+    #[name = "Roll-off"]
+    Rolloff,
+    /// Level.
+    #[id = "loudness"]
+    Loudness,
+}
+
+impl TargetParam {
+    /// The engine's descriptor, or `None` for Off.
+    pub fn descriptor(self) -> Option<Descriptor> {
+        match self {
+            TargetParam::Off => None,
+            TargetParam::Brightness => Some(Descriptor::Centroid),
+            TargetParam::Bandwidth => Some(Descriptor::Bandwidth),
+            TargetParam::Noisiness => Some(Descriptor::Flatness),
+            TargetParam::Rolloff => Some(Descriptor::Rolloff),
+            TargetParam::Loudness => Some(Descriptor::Loudness),
         }
     }
 }
@@ -158,6 +197,12 @@ pub struct TimbrespaceParams {
     /// Phase reconstruction mode.
     #[id = "phase"]
     pub phase: EnumParam<PhaseParam>,
+    /// The descriptor every voice follows a target of.
+    #[id = "target"]
+    pub target: EnumParam<TargetParam>,
+    /// The target, 0–1 across what the model reaches of that descriptor.
+    #[id = "target-value"]
+    pub target_value: FloatParam,
     /// Output gain (linear, shown in dB).
     #[id = "gain"]
     pub gain: FloatParam,
@@ -215,6 +260,15 @@ impl TimbrespaceParams {
             bend_range: IntParam::new("Bend range", 2, IntRange::Linear { min: 0, max: 24 })
                 .with_unit(" st"),
             phase: EnumParam::new("Phase", PhaseParam::Rtpghi),
+            target: EnumParam::new("Target descriptor", TargetParam::Off),
+            target_value: FloatParam::new(
+                "Target value",
+                0.5,
+                FloatRange::Linear { min: 0.0, max: 1.0 },
+            )
+            .with_unit(" %")
+            .with_value_to_string(formatters::v2s_f32_percentage(0))
+            .with_string_to_value(formatters::s2v_f32_percentage()),
             gain: FloatParam::new(
                 "Gain",
                 util::db_to_gain(0.0),
@@ -253,6 +307,8 @@ impl TimbrespaceParams {
             },
             bend_range: self.bend_range.value() as f32,
             phase: self.phase.value(),
+            target: self.target.value().descriptor(),
+            target_amount: self.target_value.value(),
             gain: self.gain.value(),
         }
     }
@@ -307,6 +363,10 @@ pub struct Controls {
     pub bend_range: f32,
     /// Phase reconstruction.
     pub phase: PhaseParam,
+    /// The descriptor voices follow, if any.
+    pub target: Option<Descriptor>,
+    /// Its target, 0–1 across the model's range of it.
+    pub target_amount: f32,
     /// Output gain, linear (smoothed by the synth).
     pub gain: f32,
 }

@@ -67,6 +67,10 @@ pub struct Shared {
     pub host_rate: AtomicUsize,
     /// The editor is open (the audio thread skips publishing otherwise).
     pub editor_open: AtomicBool,
+    /// The descriptor target's value (NaN when no target is on).
+    pub target_value: AtomicF32,
+    /// The mean of that descriptor over the sounding voices (NaN when none sounds).
+    pub target_reached: AtomicF32,
 }
 
 impl Shared {
@@ -84,6 +88,8 @@ impl Shared {
             scope_write: AtomicUsize::new(0),
             host_rate: AtomicUsize::new(48_000),
             editor_open: AtomicBool::new(false),
+            target_value: AtomicF32::default(),
+            target_reached: AtomicF32::default(),
         };
         shared.show_model(model, "");
         shared

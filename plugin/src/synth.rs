@@ -161,6 +161,14 @@ impl Synth {
             let count = player.voice_points(&mut self.points);
             self.shared
                 .publish_voices(&self.points, count, player.latent());
+            let target = player.target().map_or(f32::NAN, |t| t.value);
+            let measured = player.measured(&mut self.points);
+            let finite = self.points[..measured].iter().filter(|v| v.is_finite());
+            let (sum, n) = finite.fold((0.0, 0), |(s, n), v| (s + v, n + 1));
+            self.shared.target_value.set(target);
+            self.shared
+                .target_reached
+                .set(if n > 0 { sum / n as f32 } else { f32::NAN });
             if let Some(first) = outputs.first() {
                 self.shared.publish_output(first);
             }

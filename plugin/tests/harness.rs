@@ -162,6 +162,58 @@ fn free_mode_plays_the_axes_and_midi_only_gates() {
 }
 
 #[test]
+fn voices_follow_a_descriptor_target() {
+    use std::sync::atomic::Ordering;
+    use timbrespace_engine::descriptor_path::within;
+    use timbrespace_engine::descriptors::{describe, Descriptor, DescriptorSettings};
+    use timbrespace_engine::stft::{magnitude_stft, StftConfig};
+    use timbrespace_engine::window::WindowKind;
+
+    let block = 512;
+    let (mut s, _) = session(block);
+    s.shared().editor_open.store(true, Ordering::Relaxed);
+    for (mode, amount) in [(PlayMode::Free, 0.8), (PlayMode::Notes, 0.3)] {
+        let controls = Controls {
+            mode,
+            target: Some(Descriptor::Centroid),
+            target_amount: amount,
+            ..playing(&s, "Clarinet")
+        };
+        s.synth().reset();
+        // Half a second to settle, then one value per block for 1.5 s.
+        let settle = render(&mut s, &controls, &[(0, note_on(64, 100))], at(0.5), block);
+        let target = s.shared().target_value.get();
+        assert!(
+            target.is_finite() && target > 0.0,
+            "{mode:?}: target {target}"
+        );
+        let mut on_target = 0;
+        let mut audio = settle;
+        let blocks = at(1.5) / block;
+        for _ in 0..blocks {
+            audio.extend(render(&mut s, &controls, &[], block, block));
+            if within(s.shared().target_reached.get(), target, 0.1) {
+                on_target += 1;
+            }
+        }
+        println!("{mode:?}: {on_target} of {blocks} blocks within 10 % of {target:.0} Hz");
+        assert!(
+            on_target as f64 >= 0.9 * blocks as f64,
+            "{mode:?}: {on_target} of {blocks} blocks within 10 % of {target:.0} Hz"
+        );
+        let stft = StftConfig::new(2048, 512, WindowKind::Hann).expect("stft");
+        let settings = DescriptorSettings::new(&stft, RATE);
+        let grid = magnitude_stft(&stft, &audio[at(1.0)..at(1.8)]);
+        let heard = describe(grid.frame(grid.frames() / 2), &settings).get(Descriptor::Centroid);
+        println!("{mode:?}: the output's centroid is {heard:.0} Hz");
+        assert!(
+            within(heard, target, 0.15),
+            "{mode:?}: the output's centroid is {heard:.0} Hz for a target of {target:.0} Hz"
+        );
+    }
+}
+
+#[test]
 fn every_parameter_extreme_gives_finite_sound() {
     let plugin = Timbrespace::default();
     let params = plugin.params();

@@ -11,6 +11,8 @@
 //! - `cargo xtask bench-model` — model load time and decoder-kernel cost per frame.
 //! - `cargo xtask train-default` — rebuild `assets/default.tsm` from the soundfont notes.
 //! - `cargo xtask bench-vae` — VAE vs PCA at latent sizes 4, 8, 16 on toy and soundfont data.
+//! - `cargo xtask bench-timbre` — the default setup trained without and with each perceptual
+//!   regulariser, each evaluated beside the unregularised model.
 //! - `cargo xtask bench-plugin` — the instrument's share of real time (1, 8, 16 voices; 64- and
 //!   512-sample blocks at 48 kHz).
 //! - `cargo xtask bundle timbrespace [--release]` — nice-plug's plugin bundler (writes
@@ -38,6 +40,7 @@ fn main() -> Result<()> {
         }
         Some("train-default") => train_default(),
         Some("bench-vae") => bench_vae(),
+        Some("bench-timbre") => bench_timbre(),
         Some("bench-model") => {
             cargo(&["bench", "-p", "timbrespace-engine", "--bench", "model"]).run()
         }
@@ -71,8 +74,8 @@ fn main() -> Result<()> {
         _ => {
             eprintln!(
                 "usage: cargo xtask <test | fetch-soundfont | dataset notes [ARGS] | \
-                 bench-phase [ARGS] | bench-model | bench-plugin | bench-vae | train-default | \
-                 bundle timbrespace [--release]>"
+                 bench-phase [ARGS] | bench-model | bench-plugin | bench-vae | bench-timbre | \
+                 train-default | bundle timbrespace [--release]>"
             );
             bail!("unknown or missing command")
         }
@@ -184,23 +187,59 @@ const DEFAULT_NOTES: &str = "data/notes-22k";
 fn train_default() -> Result<()> {
     soundfont::fetch()?;
     render_default_notes()?;
-    timbrespace(&[
-        "train",
-        DEFAULT_NOTES,
-        "--out",
-        "assets/default.tsm",
-        "--latent",
-        "16",
-        "--max-frames-per-file",
-        "8",
-        "--epochs",
-        "120",
-        "--patience",
-        "8",
-        "--seed",
-        "0",
-    ])
-    .run()
+    timbrespace(&["train", DEFAULT_NOTES, "--out", "assets/default.tsm"])
+        .args(DEFAULT_TRAINING)
+        .run()
+}
+
+/// The default model's training settings (besides data and output).
+const DEFAULT_TRAINING: [&str; 10] = [
+    "--latent",
+    "16",
+    "--max-frames-per-file",
+    "8",
+    "--epochs",
+    "120",
+    "--patience",
+    "8",
+    "--seed",
+    "0",
+];
+
+/// Train the default model's setup without and with each perceptual regulariser, and evaluate
+/// each regularised model beside the unregularised one: `target/bench-timbre/*.log`.
+fn bench_timbre() -> Result<()> {
+    soundfont::fetch()?;
+    render_default_notes()?;
+    let dir = "target/bench-timbre";
+    std::fs::create_dir_all(dir)?;
+    let baseline = format!("{dir}/none.tsm");
+    for variant in ["none", "prior", "l2", "gaussian", "student-t"] {
+        println!("training with perceptual regulariser: {variant}");
+        let out = format!("{dir}/{variant}.tsm");
+        let mut train = timbrespace(&["train", DEFAULT_NOTES, "--out", &out, "--quiet"]);
+        train.args(DEFAULT_TRAINING);
+        if variant != "none" {
+            train.args(["--perceptual", variant]);
+        }
+        train
+            .stdout(std::fs::File::create(format!("{dir}/{variant}.log"))?)
+            .run()?;
+        if variant != "none" {
+            timbrespace(&[
+                "eval",
+                &out,
+                DEFAULT_NOTES,
+                "--baseline",
+                &baseline,
+                "--out",
+                &format!("{dir}/eval-{variant}"),
+            ])
+            .stdout(std::fs::File::create(format!("{dir}/eval-{variant}.log"))?)
+            .run()?;
+        }
+    }
+    Ok(())
 }
 
 /// Train VAEs of latent size 4, 8 and 16 on additive toy sounds and on the soundfont notes;

@@ -7,6 +7,7 @@ use super::container::{self, Tensor32, TensorMap};
 use super::layers::{decoder_layers, encoder_layers, symbol_decoder_layers, symbol_encoder_layers};
 use super::manifest::{ArchKind, Manifest, FORMAT_NAME, FORMAT_VERSION};
 use super::ModelFileError;
+use crate::descriptors::Descriptor;
 use crate::symbols::trajectory::{ATTACK_TENSOR, RELEASE_TENSOR};
 use crate::symbols::SymbolVocabulary;
 
@@ -18,6 +19,10 @@ const MANIFEST_KEY: &str = "manifest";
 pub const POINTS_MU: &str = "points.mu";
 /// Tensor of training-point labels, `[points, label kinds]`: class index, or −1 when unknown.
 pub const POINTS_LABELS: &str = "points.labels";
+
+/// Tensor of the stored descriptor maps, `[descriptors, size, size]` (see
+/// [`super::manifest::DescriptorMapInfo`]).
+pub const DESCRIPTOR_MAPS: &str = "maps.descriptors";
 
 /// Name of one part (`mean`, `unmixing`, `mixing`, `scale`) of a stored projection.
 pub fn projection_tensor(projection: &str, part: &str) -> String {
@@ -139,6 +144,12 @@ impl ModelFile {
                 ));
             }
         }
+        if let Some(maps) = &self.manifest.descriptor_maps {
+            expected.push((
+                DESCRIPTOR_MAPS.into(),
+                fixed(vec![Descriptor::ALL.len(), maps.size, maps.size]),
+            ));
+        }
         for p in &self.manifest.projections {
             let name = |part| projection_tensor(&p.name, part);
             expected.push((name("mean"), fixed(vec![arch.latent])));
@@ -195,6 +206,17 @@ impl ModelFile {
                 return bad(format!(
                     "projection `{}` has {} axes for {} latent dimensions",
                     p.name, p.dims, arch.latent
+                ));
+            }
+        }
+        if let Some(maps) = &m.descriptor_maps {
+            let basis_known =
+                maps.basis == "raw" || m.projections.iter().any(|p| p.name == maps.basis);
+            let span_ok = maps.span.is_finite() && maps.span > 0.0 && maps.span <= 100.0;
+            if !(basis_known && span_ok && (2..=512).contains(&maps.size)) {
+                return bad(format!(
+                    "descriptor maps on `{}` ({} points, ±{} σ) are out of range",
+                    maps.basis, maps.size, maps.span
                 ));
             }
         }

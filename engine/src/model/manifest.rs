@@ -42,6 +42,23 @@ pub struct Manifest {
     /// then cannot be played from MIDI symbols or transcribe.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub symbols: Option<SymbolSpec>,
+    /// Where the stored descriptor maps (tensor `maps.descriptors`) lie, when the model has
+    /// them; editors draw them instead of decoding a grid at load.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub descriptor_maps: Option<DescriptorMapInfo>,
+}
+
+/// The grid of the stored descriptor maps: `size × size` points over ±`span` σ of axes 1–2 of
+/// `basis`, centred on the projection's origin; the tensor is `[descriptors, size, size]` in
+/// the engine's descriptor order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DescriptorMapInfo {
+    /// `raw`, `pca` or `ica`.
+    pub basis: String,
+    /// Points per side.
+    pub size: usize,
+    /// Half-width of the square in σ.
+    pub span: f32,
 }
 
 /// Shapes of the symbol VAE and the note trajectories (DESIGN §5, issue 4). Tensors:

@@ -14,6 +14,7 @@ pub use envelope::Envelope;
 use envelope::{Adsr, EnvelopeSteps};
 
 use crate::model::{DecoderKernel, ModelFile, ModelFileError};
+use crate::steering::{SteerState, Steering, Target};
 use crate::symbols::{NotePhase, SymbolEncoder, SymbolVocabulary, Trajectories};
 use crate::voice::{PhaseMode, Voice};
 
@@ -82,6 +83,9 @@ pub enum PlayMode {
     Free,
 }
 
+/// Largest steering move per hop until [`NotePlayer::set_target`] says otherwise, in σ.
+const DEFAULT_MAX_STEP: f32 = 0.2;
+
 /// Release length for models without release templates, in seconds.
 const DEFAULT_RELEASE_SECONDS: f32 = 0.1;
 
@@ -112,6 +116,8 @@ struct PlayerVoice {
     delay: DelayLine,
     /// Its envelope's gate changes, delayed like the sound.
     gate: GateTimer,
+    /// Its displacement toward the descriptor target.
+    steer: SteerState,
 }
 
 impl PlayerVoice {
@@ -156,6 +162,17 @@ pub struct NotePlayer {
     now: u64,
     /// Samples per hop: how much later than its note-on every note sounds.
     hop: usize,
+    /// The descriptor field voices follow targets on, once installed.
+    steering: Option<Steering>,
+    /// The descriptor target, if any.
+    target: Option<Target>,
+    /// Largest steering move per hop, in σ.
+    max_step: f32,
+    /// The steering displacement a voice had last: new notes start there, so a chord played
+    /// under a steady target does not have to find it again.
+    last_plane: [f32; 2],
+    /// Scratch: the control point plus one voice's steering displacement.
+    voice_control: Vec<f32>,
 }
 
 impl NotePlayer {
@@ -187,6 +204,7 @@ impl NotePlayer {
                 wait: 0,
                 delay: DelayLine::new(config.hop()),
                 gate: GateTimer::default(),
+                steer: SteerState::default(),
             })
             .collect();
         let rate = model.manifest.signal.sample_rate as f32;
@@ -215,7 +233,57 @@ impl NotePlayer {
             clock: 0,
             now: 0,
             hop: config.hop(),
+            steering: None,
+            target: None,
+            max_step: DEFAULT_MAX_STEP,
+            last_plane: [0.0; 2],
+            voice_control: vec![0.0; latent],
         })
+    }
+
+    /// Installs the descriptor field that targets are followed on (built off the audio
+    /// thread with [`Steering::new`]).
+    pub fn set_steering(&mut self, steering: Steering) {
+        self.steering = Some(steering);
+    }
+
+    /// The installed descriptor field.
+    pub fn steering(&self) -> Option<&Steering> {
+        self.steering.as_ref()
+    }
+
+    /// Sets (or clears) the descriptor target every voice follows, moving at most `max_step`
+    /// σ per hop. Needs [`NotePlayer::set_steering`] first; without it targets are ignored.
+    pub fn set_target(&mut self, target: Option<Target>, max_step: f32) {
+        if target.map(|t| t.descriptor) != self.target.map(|t| t.descriptor) {
+            // A measurement of another descriptor would size the next move wrongly.
+            self.voices
+                .iter_mut()
+                .for_each(|v| v.steer.measured = f32::NAN);
+        }
+        self.target = target;
+        self.max_step = max_step;
+    }
+
+    /// The descriptor target voices follow, if any.
+    pub fn target(&self) -> Option<Target> {
+        self.target
+    }
+
+    /// The followed descriptor last measured on each sounding voice (NaN where none yet),
+    /// written into `out`; returns how many voices were written.
+    pub fn measured(&self, out: &mut [f32]) -> usize {
+        let mut n = 0;
+        for (v, o) in self
+            .voices
+            .iter()
+            .filter(|v| v.note.is_active())
+            .zip(out.iter_mut())
+        {
+            *o = v.steer.measured;
+            n += 1;
+        }
+        n
     }
 
     /// A player for notes mode, refusing an audio-only model (offline rendering of a score
@@ -456,15 +524,21 @@ impl NotePlayer {
                 continue;
             }
             let bend = self.channels[usize::from(v.note.channel()) % CHANNELS].bend;
+            self.voice_control.copy_from_slice(&self.control);
+            if let Some(steering) = &self.steering {
+                steering.update(&mut v.steer, self.target, v.note.point_z(), self.max_step);
+                steering.displace(&v.steer, &mut self.voice_control);
+                self.last_plane = v.steer.plane;
+            }
             let mut source = match (mode, self.encoder.as_mut()) {
                 (PlayMode::Notes, Some(encoder)) => LatentSource::Symbols {
                     encoder,
                     trajectories: self.trajectories.as_ref(),
-                    offset: &self.control,
+                    offset: &self.voice_control,
                     bend,
                     instrument: self.instrument,
                 },
-                _ => LatentSource::Fixed(&self.control),
+                _ => LatentSource::Fixed(&self.voice_control),
             };
             v.prepared = if v.note.advance(&mut source) {
                 self.batch_z[rows * latent..(rows + 1) * latent].copy_from_slice(v.note.point_z());
@@ -477,6 +551,15 @@ impl NotePlayer {
         if rows > 0 {
             self.decoder
                 .decode_batch_magnitudes(&self.batch_z[..rows * latent], &mut self.batch_frames);
+        }
+        if let (Some(steering), Some(target)) = (&self.steering, self.target) {
+            let bins = self.decoder.bins();
+            for v in &mut self.voices {
+                if let Prepared::Row(r) = v.prepared {
+                    let row = &self.batch_frames[r * bins..(r + 1) * bins];
+                    v.steer.measured = steering.measure(row, target.descriptor);
+                }
+            }
         }
     }
 
@@ -527,6 +610,10 @@ impl NotePlayer {
         v.group = start.group;
         v.wait = start.wait;
         v.delay.restart(start.delay);
+        v.steer = SteerState {
+            plane: self.last_plane,
+            measured: f32::NAN,
+        };
     }
 
     fn channel(&self, channel: u8) -> Channel {

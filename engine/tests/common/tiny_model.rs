@@ -78,6 +78,7 @@ pub fn tiny_model(conv: bool, seed: u64) -> ModelFile {
             dims: 2,
         }],
         training: Provenance::default(),
+        descriptor_maps: None,
         scores: BTreeMap::new(),
         symbols: None,
     };

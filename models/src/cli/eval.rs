@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 use timbrespace_engine::axes::{AxisBasis, DescriptorMap, LatentAxes};
 use timbrespace_engine::descriptors::Descriptor;
@@ -13,9 +13,10 @@ use timbrespace_models::evaluate::evaluate;
 use timbrespace_models::plots::{descriptor_heat_map, latent_map, training_curves};
 use timbrespace_models::projection::Projection;
 use timbrespace_models::symbol_eval::evaluate_symbols;
+use timbrespace_models::timbre_ratings::TimbreRatings;
 
 use super::data_args::options_of_model;
-use super::report::{print_import, print_report, print_symbol_report};
+use super::report::{print_comparison, print_import, print_report, print_symbol_report};
 
 /// Options of `eval`.
 #[derive(Args, Debug)]
@@ -30,6 +31,13 @@ pub struct EvalArgs {
     /// Label CSV (default: DATA/labels.csv when present).
     #[arg(long)]
     pub labels: Option<PathBuf>,
+    /// Another model of the same data (e.g. trained without perceptual regularisation) to
+    /// score on the same test files and print beside this one.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// Folder of timbre ratings (default: the built-in copy).
+    #[arg(long)]
+    pub timbre_ratings: Option<PathBuf>,
 }
 
 /// Evaluate, print, and write the report and plots.
@@ -40,8 +48,28 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     print_import(&dataset);
     let training = &model.manifest.training;
     let split = dataset.split(training.test_fraction, training.seed)?;
-    let report = evaluate(&model, &dataset, &split, training.seed)?;
+    let ratings = TimbreRatings::load_or_embedded(args.timbre_ratings.as_deref())?;
+    let report = evaluate(&model, &dataset, &split, &ratings, training.seed)?;
     print_report(&report);
+    let baseline = match &args.baseline {
+        Some(path) => {
+            let base = ModelFile::load(path)?;
+            let same_signal = base.manifest.signal == model.manifest.signal
+                && base.manifest.scaling == model.manifest.scaling;
+            if !same_signal {
+                bail!(
+                    "{} was trained on other STFT settings or scaling than {}; they cannot be compared on the same frames",
+                    path.display(),
+                    args.model.display()
+                );
+            }
+            let scores = evaluate(&base, &dataset, &split, &ratings, training.seed)?;
+            println!("\nthis model beside the baseline {}:", path.display());
+            print_comparison("this model", &report, "baseline", &scores);
+            Some(scores)
+        }
+        None => None,
+    };
     let symbols = evaluate_symbols(&model, &dataset, &split, training.seed)?;
     if let Some(symbols) = &symbols {
         print_symbol_report(symbols);
@@ -49,7 +77,8 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let json = args.out.join("report.json");
-    let both = serde_json::json!({ "reconstruction": report, "symbols": symbols });
+    let both =
+        serde_json::json!({ "reconstruction": report, "symbols": symbols, "baseline": baseline });
     std::fs::write(&json, serde_json::to_string_pretty(&both)?)
         .with_context(|| format!("cannot write {}", json.display()))?;
     training_curves(&args.out.join("curves.png"), &training.history)?;
@@ -68,20 +97,22 @@ pub fn run(args: &EvalArgs) -> Result<()> {
 /// Points per side of the descriptor maps.
 const DESCRIPTOR_MAP_SIZE: usize = 64;
 
-/// `descriptor_<name>.png`: each descriptor over ±3 σ of PCA axes 1–2 (raw axes for a model
-/// without PCA).
+/// `descriptor_<name>.png`: each descriptor over PCA axes 1–2: the maps stored in the model,
+/// else decoded over ±3 σ (raw axes for a model without PCA).
 fn draw_descriptor_maps(model: &ModelFile, out: &Path) -> Result<()> {
-    let axes = LatentAxes::new(model, AxisBasis::Pca)
-        .or_else(|_| LatentAxes::new(model, AxisBasis::Raw))?;
-    let map = DescriptorMap::new(model, &axes, DESCRIPTOR_MAP_SIZE, 3.0)?;
+    let (basis, map) = match DescriptorMap::stored(model)? {
+        Some(stored) => stored,
+        None => {
+            let axes = LatentAxes::new(model, AxisBasis::Pca)
+                .or_else(|_| LatentAxes::new(model, AxisBasis::Raw))?;
+            let map = DescriptorMap::new(model, &axes, DESCRIPTOR_MAP_SIZE, 3.0)?;
+            (axes.basis(), map)
+        }
+    };
     for descriptor in Descriptor::ALL {
         descriptor_heat_map(
             &out.join(format!("descriptor_{}.png", descriptor.name())),
-            &format!(
-                "{} over {} axes 1–2",
-                descriptor.name(),
-                axes.basis().name()
-            ),
+            &format!("{} over {} axes 1–2", descriptor.name(), basis.name()),
             map.size,
             map.span,
             &map.values(descriptor),

@@ -61,6 +61,74 @@ pub fn print_report(report: &EvalReport) {
             probe.classes
         );
     }
+    if let Some(p) = &report.perceptual {
+        println!(
+            "  timbre space: instrument-centroid distances vs human dissimilarity over {} instruments: Spearman {:.3}, Pearson {:.3}",
+            p.instruments, p.spearman, p.pearson
+        );
+    }
+    if let Some(p) = &report.perceptual_held_out {
+        println!(
+            "    (centroids of the test notes only: Spearman {:.3}, Pearson {:.3})",
+            p.spearman, p.pearson
+        );
+    }
+}
+
+/// Two evaluations side by side: the headline reconstruction, timbre and probe scores.
+pub fn print_comparison(
+    name: &str,
+    report: &EvalReport,
+    baseline_name: &str,
+    baseline: &EvalReport,
+) {
+    println!("{:<28} {:>14} {:>14}", "", name, baseline_name);
+    let row = |label: &str, a: Option<f64>, b: Option<f64>, unit: &str, scale: f64| {
+        let cell =
+            |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{:.3}{unit}", v * scale));
+        println!("{label:<28} {:>14} {:>14}", cell(a), cell(b));
+    };
+    row(
+        "spectral convergence",
+        Some(report.vae.spectral_convergence_db),
+        Some(baseline.vae.spectral_convergence_db),
+        " dB",
+        1.0,
+    );
+    let spearman = |r: &EvalReport| r.perceptual.map(|p| p.spearman);
+    let pearson = |r: &EvalReport| r.perceptual.map(|p| p.pearson);
+    let held_out = |r: &EvalReport| r.perceptual_held_out.map(|p| p.spearman);
+    row(
+        "timbre Spearman",
+        spearman(report),
+        spearman(baseline),
+        "",
+        1.0,
+    );
+    row(
+        "timbre Pearson",
+        pearson(report),
+        pearson(baseline),
+        "",
+        1.0,
+    );
+    row(
+        "timbre Spearman (test notes)",
+        held_out(report),
+        held_out(baseline),
+        "",
+        1.0,
+    );
+    for name in report.probes.keys() {
+        let accuracy = |r: &EvalReport| r.probes.get(name).map(|p| p.accuracy);
+        row(
+            &format!("probe {name}"),
+            accuracy(report),
+            accuracy(baseline),
+            " %",
+            100.0,
+        );
+    }
 }
 
 /// The symbol evaluation table.

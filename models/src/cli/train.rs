@@ -11,8 +11,10 @@ use timbrespace_models::dataset::Dataset;
 use timbrespace_models::evaluate::{evaluate, EvalReport};
 use timbrespace_models::export::{build_model_file, DataRecipe};
 use timbrespace_models::objective::{MmdKernel, Regularizer};
+use timbrespace_models::perceptual::{PerceptualConfig, PerceptualTargets, PerceptualVariant};
 use timbrespace_models::scan::{symbol_kinds, vocabulary, SymbolTargets};
 use timbrespace_models::symbol_eval::evaluate_symbols;
+use timbrespace_models::timbre_ratings::TimbreRatings;
 use timbrespace_models::train::{train, TrainConfig, TrainRun};
 use timbrespace_models::trajectory::template_frames;
 
@@ -137,6 +139,55 @@ pub struct TrainArgs {
     /// Hidden widths of the symbol VAE, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "256")]
     pub symbol_hidden: Vec<usize>,
+    /// Perceptual regularisation: make latent distances between instruments follow human
+    /// timbre dissimilarity ratings (needs instrument labels matching the rated instruments).
+    #[arg(long, value_enum)]
+    pub perceptual: Option<Perceptual>,
+    /// Weight of the perceptual term (default: 10 for the prior; 30000 for the distance
+    /// terms, which are small numbers computed on running centroids).
+    #[arg(long)]
+    pub perceptual_weight: Option<f64>,
+    /// Epoch (1-based) from which the perceptual term is on; earlier epochs train
+    /// unregularised (two-step schedule).
+    #[arg(long, default_value_t = 30)]
+    pub perceptual_from: usize,
+    /// Folder of timbre ratings (default: the copy built into the program, see
+    /// assets/timbre/README.md).
+    #[arg(long)]
+    pub timbre_ratings: Option<PathBuf>,
+}
+
+/// Perceptual regulariser choice (thesis 3.4.2).
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum Perceptual {
+    /// An informative prior per instrument centred on its MDS timbre-space position.
+    Prior,
+    /// ℓ2 between normalised latent and rated distances.
+    L2,
+    /// Gaussian likelihood of latent distances under each pair's fitted rating distribution.
+    Gaussian,
+    /// Student-t latent affinities matched to the ratings' (t-SNE-like KL).
+    StudentT,
+}
+
+impl Perceptual {
+    /// The weight used when none is given.
+    fn default_weight(self) -> f64 {
+        match self {
+            Perceptual::Prior => 10.0,
+            Perceptual::L2 | Perceptual::Gaussian | Perceptual::StudentT => 30_000.0,
+        }
+    }
+
+    /// The library's variant.
+    fn variant(self) -> PerceptualVariant {
+        match self {
+            Perceptual::Prior => PerceptualVariant::Prior,
+            Perceptual::L2 => PerceptualVariant::L2,
+            Perceptual::Gaussian => PerceptualVariant::Gaussian,
+            Perceptual::StudentT => PerceptualVariant::StudentT,
+        }
+    }
 }
 
 impl TrainArgs {
@@ -207,7 +258,43 @@ impl TrainArgs {
             patience: self.patience.max(1),
             seed: self.seed,
             symbols: None,
+            perceptual: None,
         })
+    }
+
+    /// The perceptual term and its targets for `dataset`, or `None` when it is off; an error
+    /// when it is asked for but the data cannot carry it.
+    fn perceptual(
+        &self,
+        dataset: &Dataset,
+        ratings: &TimbreRatings,
+    ) -> Result<Option<(PerceptualConfig, PerceptualTargets)>> {
+        let Some(choice) = self.perceptual else {
+            return Ok(None);
+        };
+        let weight = self
+            .perceptual_weight
+            .unwrap_or_else(|| choice.default_weight());
+        if !(weight >= 0.0 && weight.is_finite()) {
+            bail!("--perceptual-weight must be a finite number ≥ 0");
+        }
+        if self.perceptual_from == 0 || self.perceptual_from > self.epochs {
+            bail!("--perceptual-from must be an epoch between 1 and --epochs");
+        }
+        let Some(targets) = PerceptualTargets::new(dataset, ratings) else {
+            bail!(
+                "--perceptual needs instrument labels naming at least 3 of the rated instruments ({})",
+                ratings.instruments.join(", ")
+            );
+        };
+        Ok(Some((
+            PerceptualConfig {
+                variant: choice.variant(),
+                weight,
+                from_epoch: self.perceptual_from - 1,
+            },
+            targets,
+        )))
     }
 
     /// The symbol VAE's shapes for `dataset`, or `None` when it has no symbol labels or
@@ -262,6 +349,15 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         }
         None => None,
     };
+    let ratings = TimbreRatings::load_or_embedded(args.timbre_ratings.as_deref())?;
+    let perceptual = args.perceptual(&dataset, &ratings)?;
+    if let Some((perceptual_config, targets)) = &perceptual {
+        println!(
+            "{perceptual_config}: rated instruments {}",
+            targets.matched().join(", ")
+        );
+        config.perceptual = Some(*perceptual_config);
+    }
     let split = dataset.split(args.test_fraction, args.seed)?;
     println!(
         "split by file: {} train files ({} frames), {} test files ({} frames)",
@@ -294,6 +390,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         stop: &STOP,
         show_progress: !args.quiet,
         symbol_targets: targets.as_ref(),
+        perceptual_targets: perceptual.as_ref().map(|(_, t)| t),
     };
     let trained = candle_core::Device::Cpu.with_context(|| train(&run, &config))?;
     let last = trained.history.last().context("no epoch was run")?;
@@ -315,7 +412,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         test_fraction: args.test_fraction,
     };
     let mut model = build_model_file(&trained, &recipe, &config)?;
-    let report = evaluate(&model, &dataset, &split, args.seed)?;
+    let report = evaluate(&model, &dataset, &split, &ratings, args.seed)?;
     record_scores(&mut model.manifest.scores, &report);
     print_report(&report);
     if let Some(symbols) = evaluate_symbols(&model, &dataset, &split, args.seed)? {
@@ -341,5 +438,12 @@ pub fn record_scores(scores: &mut std::collections::BTreeMap<String, f64>, repor
     scores.insert("test_kl".into(), report.latent_kl);
     for (name, probe) in &report.probes {
         scores.insert(format!("probe_{name}"), probe.accuracy);
+    }
+    if let Some(perceptual) = &report.perceptual {
+        scores.insert("timbre_spearman".into(), perceptual.spearman);
+        scores.insert("timbre_pearson".into(), perceptual.pearson);
+    }
+    if let Some(perceptual) = &report.perceptual_held_out {
+        scores.insert("timbre_spearman_test".into(), perceptual.spearman);
     }
 }

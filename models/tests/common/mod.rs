@@ -78,6 +78,7 @@ pub fn tiny_config(arch: Architecture, epochs: usize) -> TrainConfig {
         patience: 50,
         seed: 3,
         symbols: None,
+        perceptual: None,
     }
 }
 
@@ -102,6 +103,7 @@ pub fn run_training(
         stop: &stop,
         show_progress: false,
         symbol_targets: targets.as_ref(),
+        perceptual_targets: None,
     };
     train(&run, config).expect("trains")
 }

@@ -60,8 +60,12 @@ impl MapPoints {
                 (coords[0], coords[1], class)
             })
             .collect();
-        // ≈ 1000 decodes: tens of milliseconds, once per model and projection.
-        let descriptors = DescriptorMap::new(&model, &axes, DESCRIPTOR_GRID, VIEW_SIGMAS).ok();
+        // The model's stored maps when they are of this basis, else ≈ 1000 decodes: tens of
+        // milliseconds, once per model and projection.
+        let descriptors = match DescriptorMap::stored(&model) {
+            Ok(Some((stored, map))) if stored == axes.basis() => Some(map),
+            _ => DescriptorMap::new(&model, &axes, DESCRIPTOR_GRID, VIEW_SIGMAS).ok(),
+        };
         Some(Self {
             model,
             basis,
@@ -105,15 +109,15 @@ pub fn show(
     let rect = response.rect;
     painter.rect_filled(rect, 4.0, Color32::from_gray(18));
     let span = VIEW_SIGMAS;
-    if let (Some(descriptor), Some(grid)) = (background, &map.descriptors) {
-        draw_heat_map(&painter, rect, grid, descriptor);
-    }
     let to_screen = |x: f32, y: f32| {
         Pos2::new(
             rect.center().x + x / span * rect.width() * 0.5,
             rect.center().y - y / span * rect.height() * 0.5,
         )
     };
+    if let (Some(descriptor), Some(grid)) = (background, &map.descriptors) {
+        draw_heat_map(&painter, rect, &to_screen, grid, descriptor);
+    }
     let grid = Stroke::new(1.0, Color32::from_gray(40));
     painter.line_segment([to_screen(-span, 0.0), to_screen(span, 0.0)], grid);
     painter.line_segment([to_screen(0.0, -span), to_screen(0.0, span)], grid);
@@ -163,10 +167,12 @@ pub fn show(
     }
 }
 
-/// The descriptor map as dim coloured cells (dark blue = lowest, amber = highest).
+/// The descriptor map as dim coloured cells (dark blue = lowest, amber = highest), each
+/// placed by `to_screen` (plane σ → screen) and clipped to `rect`.
 fn draw_heat_map(
     painter: &egui::Painter,
     rect: egui::Rect,
+    to_screen: &dyn Fn(f32, f32) -> Pos2,
     grid: &DescriptorMap,
     descriptor: Descriptor,
 ) {
@@ -176,24 +182,27 @@ fn draw_heat_map(
         .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
             (a.min(v), b.max(v))
         });
-    let cell = rect.width() / grid.size as f32;
+    // Cell centres are grid points; each cell reaches half a step either side.
+    let step = 2.0 * grid.span / (grid.size.max(2) - 1) as f32;
     for (i, &v) in values.iter().enumerate() {
         let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
         let (row, column) = (i / grid.size, i % grid.size);
-        // Row 0 is the bottom of the plane (axis 2 = −span); the screen's y grows downwards.
-        let min = egui::pos2(
-            rect.left() + column as f32 * cell,
-            rect.bottom() - (row + 1) as f32 * cell,
+        let (x, y) = (
+            -grid.span + column as f32 * step,
+            -grid.span + row as f32 * step,
         );
+        let cell = egui::Rect::from_two_pos(
+            to_screen(x - 0.5 * step, y - 0.5 * step),
+            to_screen(x + 0.5 * step, y + 0.5 * step),
+        )
+        .intersect(rect);
         let colour = Color32::from_rgb(
             (20.0 + 120.0 * t) as u8,
             (25.0 + 70.0 * t) as u8,
             (70.0 - 50.0 * t) as u8,
         );
-        painter.rect_filled(
-            egui::Rect::from_min_size(min, Vec2::splat(cell + 0.5)),
-            0.0,
-            colour,
-        );
+        if cell.is_positive() {
+            painter.rect_filled(cell.expand(0.25), 0.0, colour);
+        }
     }
 }

@@ -183,7 +183,9 @@ impl EditorApp {
         }
         let latent = model.manifest.architecture.latent;
         let voices = self.shared.voices(latent);
-        let background = self.background(ui);
+        // While voices follow a target, the map shows that descriptor: where it can go.
+        let following = self.params.controls().target;
+        let background = self.background(ui, following);
         if let Some(map) = &self.map {
             map::show(ui, 380.0, map, background, &voices, &self.params, setter);
         }
@@ -193,13 +195,28 @@ impl EditorApp {
         if let Some(readout) = &mut self.readout {
             ui.label(RichText::new(readout.read(&voices)).size(16.0));
         }
+        if let Some(descriptor) = following {
+            ui.label(target_text(
+                descriptor,
+                self.shared.target_value.get(),
+                self.shared.target_reached.get(),
+            ));
+        }
         let rate = self.shared.host_rate.load(Ordering::Relaxed).max(1) as f32;
         self.spectrum
             .show(ui, &self.shared.scope(), rate, 380.0, 120.0);
     }
 
-    /// The descriptor drawn under the map (chosen beside "Colour by", saved with the project).
-    fn background(&mut self, ui: &mut Ui) -> Option<Descriptor> {
+    /// The descriptor drawn under the map: the followed one while a target is on, else the
+    /// one chosen beside "Colour by" (saved with the project).
+    fn background(&mut self, ui: &mut Ui, following: Option<Descriptor>) -> Option<Descriptor> {
+        if let Some(descriptor) = following {
+            ui.label(format!(
+                "Descriptor map: {} (the target's)",
+                descriptor.name()
+            ));
+            return Some(descriptor);
+        }
         let mut chosen = Descriptor::from_name(&self.params.editor.read().background);
         ui.horizontal(|ui| {
             ui.label("Descriptor map");
@@ -234,6 +251,8 @@ impl EditorApp {
                 &p.sustain,
                 &p.release,
                 &p.bend_range,
+                &p.target,
+                &p.target_value,
                 &p.gain,
             ] {
                 ui.label(param.label());
@@ -265,6 +284,25 @@ impl EditorApp {
             }
         });
     }
+}
+
+/// "Target centroid 1520 Hz · voices at 1490 Hz".
+fn target_text(descriptor: Descriptor, target: f32, reached: f32) -> String {
+    let value = |v: f32| {
+        if !v.is_finite() {
+            "—".to_string()
+        } else if descriptor == Descriptor::Flatness {
+            format!("{v:.3}")
+        } else {
+            format!("{v:.0} {}", descriptor.unit())
+        }
+    };
+    format!(
+        "Target {} {} · voices at {}",
+        descriptor.name(),
+        value(target),
+        value(reached)
+    )
 }
 
 /// A parameter the generic rows can show.
