@@ -79,6 +79,34 @@ impl Score {
     pub fn duration(&self) -> f64 {
         self.events.last().map_or(0.0, |e| e.seconds)
     }
+
+    /// The part played on MIDI `channel` (0–15) alone: its notes and controllers, and the
+    /// events addressed to every channel.
+    pub fn channel(&self, channel: u8) -> Score {
+        let on_channel = |event: &NoteEvent| match *event {
+            NoteEvent::NoteOn { channel: c, .. }
+            | NoteEvent::NoteOff { channel: c, .. }
+            | NoteEvent::Sustain { channel: c, .. }
+            | NoteEvent::PitchBend { channel: c, .. } => c == channel,
+            NoteEvent::AllNotesOff => true,
+        };
+        Score {
+            events: self
+                .events
+                .iter()
+                .filter(|e| on_channel(&e.event))
+                .copied()
+                .collect(),
+            notes: self
+                .notes
+                .iter()
+                .filter(|n| n.channel == channel)
+                .copied()
+                .collect(),
+            format: self.format,
+            tracks: self.tracks,
+        }
+    }
 }
 
 /// Reads a MIDI file.

@@ -171,6 +171,11 @@ fn every_command_works_on_a_tiny_model() {
         "the phrase is seconds of sound, not silence: peak {peak}"
     );
     let message = fails(
+        &["render", "m.tsm", "--midi", phrase, "--channel", "16"],
+        &dir,
+    );
+    assert!(message.contains("no notes on channel 16"), "{message}");
+    let message = fails(
         &["render", "m.tsm", "--midi", "t.csv", "--out", "x.wav"],
         &dir,
     );

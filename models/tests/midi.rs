@@ -106,6 +106,16 @@ fn type_1_follows_tempo_changes_across_tracks() {
         _ => None,
     });
     assert!(bend.is_some_and(|s| (s - 12.0).abs() < 0.01), "{bend:?}");
+    // One channel's part keeps its notes and controllers; another channel's is empty.
+    let part = score.channel(1);
+    assert_eq!(part.notes, score.notes);
+    assert_eq!(part.events.len(), score.events.len());
+    let other = score.channel(0);
+    assert!(other.notes.is_empty());
+    assert!(other.events.iter().all(|e| !matches!(
+        e.event,
+        NoteEvent::NoteOn { .. } | NoteEvent::PitchBend { .. }
+    )));
 }
 
 #[test]

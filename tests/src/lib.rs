@@ -14,6 +14,20 @@ pub fn soundfont_path() -> PathBuf {
         })
 }
 
+/// A real MIDI file fetched by `cargo xtask fetch-midi` into `data/midi/`; panics with the
+/// fix when it is missing.
+pub fn real_midi(name: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../data/midi")
+        .join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo xtask fetch-midi` (it downloads the music21 wheel from PyPI)",
+        path.display()
+    );
+    path
+}
+
 /// A renderer on the test soundfont at 44.1 kHz; panics with the fix when it is missing.
 pub fn renderer() -> NoteRenderer {
     let path = soundfont_path();

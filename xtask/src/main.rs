@@ -1,10 +1,12 @@
 //! `cargo xtask`: project chores.
 //!
-//! - `cargo xtask test` — the whole test suite as CI runs it: fetch the test soundfont,
+//! - `cargo xtask test` — the whole test suite as CI runs it: fetch the test soundfont and MIDI,
 //!   `cargo fmt --check`, `cargo clippy --all-targets -- -D warnings`, `cargo test`, then the
 //!   plugin in headless Ardour (`tests/host/`).
 //! - `cargo xtask fetch-soundfont` — put FluidR3_GM.sf2 (MIT, Debian's fluid-soundfont-gm)
 //!   into `data/soundfonts/`.
+//! - `cargo xtask fetch-midi` — put real MIDI files (Mozart's K. 525 from the music21 wheel on
+//!   PyPI) into `data/midi/` for the real-MIDI test.
 //! - `cargo xtask dataset notes [ARGS]` — render isolated instrument notes into `data/notes/`
 //!   (ARGS go to `timbrespace dataset notes`).
 //! - `cargo xtask bench-phase [ARGS]` — the phase reconstruction benchmark table.
@@ -18,6 +20,7 @@
 //! - `cargo xtask bundle timbrespace [--release]` — nice-plug's plugin bundler (writes
 //!   `target/bundled/Timbrespace.clap` and `Timbrespace.vst3`).
 
+mod midi_corpus;
 mod soundfont;
 
 use std::io::{BufRead, BufReader};
@@ -34,6 +37,7 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("fetch-soundfont") => soundfont::fetch().map(|_| ()),
+        Some("fetch-midi") => midi_corpus::fetch(),
         Some("dataset") if args.get(1).map(String::as_str) == Some("notes") => {
             soundfont::fetch()?;
             timbrespace(&["dataset", "notes"]).args(&args[2..]).run()
@@ -73,7 +77,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | fetch-soundfont | dataset notes [ARGS] | \
+                "usage: cargo xtask <test | fetch-soundfont | fetch-midi | dataset notes [ARGS] | \
                  bench-phase [ARGS] | bench-model | bench-plugin | bench-vae | bench-timbre | \
                  train-default | bundle timbrespace [--release]>"
             );
@@ -85,6 +89,7 @@ fn main() -> Result<()> {
 /// The README's test command: everything CI checks, in order.
 fn test() -> Result<()> {
     soundfont::fetch()?;
+    midi_corpus::fetch()?;
     cargo(&["fmt", "--all", "--check"]).run()?;
     cargo(&[
         "clippy",

@@ -71,6 +71,9 @@ pub struct RenderArgs {
     /// With --midi: the model's instrument to play (default: its first).
     #[arg(long, requires = "midi")]
     pub instrument: Option<String>,
+    /// With --midi: play only the part on this MIDI channel (1–16).
+    #[arg(long, requires = "midi", value_parser = clap::value_parser!(u8).range(1..=16))]
+    pub channel: Option<u8>,
     /// Length in seconds.
     #[arg(long, default_value_t = 2.0)]
     pub seconds: f64,
@@ -85,7 +88,13 @@ pub struct RenderArgs {
 pub fn render(args: &RenderArgs) -> Result<()> {
     let model = ModelFile::load(&args.model)?;
     if let Some(midi) = &args.midi {
-        let score = read_midi(midi)?;
+        let mut score = read_midi(midi)?;
+        if let Some(channel) = args.channel {
+            score = score.channel(channel - 1);
+            if score.notes.is_empty() {
+                bail!("{} has no notes on channel {channel}", midi.display());
+            }
+        }
         return render_midi(
             &model,
             &score,
