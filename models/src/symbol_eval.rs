@@ -29,6 +29,11 @@ const HOLD_SECONDS: f64 = 0.8;
 const SETTLE_SECONDS: f64 = 0.15;
 /// Rendered notes whose pitch is within this many cents count as in tune.
 const IN_TUNE_CENTS: f32 = 30.0;
+/// A louder marking counts as brighter when its spectral centroid is this many times the
+/// softer one's.
+pub const BRIGHTER_RATIO: f32 = 1.05;
+/// Velocity layers differ in timbre when the louder one is brighter in this share of pairs.
+pub const TIMBRE_SHARE: f64 = 0.75;
 /// Floor of the log-spectral distance, dB below a note's loudest bin.
 const LSD_FLOOR_DB: f32 = 60.0;
 
@@ -69,6 +74,24 @@ pub struct DynamicsScore {
     pub data_brighter: f64,
 }
 
+/// Dynamics read from one instrument's held-out notes, and whether its soundfont velocity
+/// layers differ in timbre at all (if they differ only in level, a level-blind reading cannot
+/// tell them apart).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstrumentDynamics {
+    /// The instrument.
+    pub instrument: String,
+    /// Its held-out notes.
+    pub notes: usize,
+    /// Share whose dynamics the audio codes read right (per note).
+    pub accuracy: f64,
+    /// Share of same-key pairs in the whole dataset where the louder marking is at least
+    /// [`BRIGHTER_RATIO`] brighter (spectral centroid).
+    pub louder_brighter: f64,
+    /// Whether its velocity layers differ in timbre: `louder_brighter` ≥ [`TIMBRE_SHARE`].
+    pub timbre_differs: bool,
+}
+
 /// Log-spectral distance (dB per frame) between model and real held-out notes over time.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrajectoryScore {
@@ -97,6 +120,8 @@ pub struct SymbolReport {
     pub dynamics: DynamicsScore,
     /// Trajectory fidelity, when the model has trajectories.
     pub trajectories: Option<TrajectoryScore>,
+    /// Dynamics per instrument (models with dynamics and instrument symbols).
+    pub dynamics_by_instrument: Vec<InstrumentDynamics>,
 }
 
 /// Why the symbol evaluation failed.
@@ -136,7 +161,7 @@ pub fn evaluate_symbols(
     let vocabulary = reader.vocabulary().clone();
     let notes = test_notes(dataset, split, &vocabulary);
     let vae = Vae::from_tensors(&model.manifest.architecture, &model.tensors)?;
-    let accuracy = accuracy(&vae, &mut reader, dataset, split, &notes, seed)?;
+    let (accuracy, dynamics_right) = accuracy(&vae, &mut reader, dataset, split, &notes, seed)?;
     let rendered = render_notes(model, &vocabulary, &notes)?;
     Ok(Some(SymbolReport {
         test_notes: notes.len(),
@@ -144,6 +169,12 @@ pub fn evaluate_symbols(
         pitch: pitch_score(&rendered),
         dynamics: dynamics_score(dataset, &vocabulary, &notes, &rendered),
         trajectories: trajectory_score(model, dataset, &vocabulary, &notes)?,
+        dynamics_by_instrument: dynamics_by_instrument(
+            dataset,
+            &vocabulary,
+            &notes,
+            &dynamics_right,
+        ),
     }))
 }
 
@@ -186,8 +217,10 @@ fn accuracy(
     split: &Split,
     notes: &[TestNote],
     seed: u64,
-) -> Result<BTreeMap<String, GroupAccuracy>, SymbolEvalError> {
+) -> Result<(BTreeMap<String, GroupAccuracy>, Vec<bool>), SymbolEvalError> {
     let vocabulary = reader.vocabulary().clone();
+    let [_, _, dynamics_group, _] = vocabulary.musical_groups();
+    let mut dynamics_right = Vec::with_capacity(notes.len());
     let groups = vocabulary.groups.len();
     let mut frame_hits = vec![0usize; groups];
     let mut note_hits = vec![0usize; groups];
@@ -207,7 +240,11 @@ fn accuracy(
             }
         }
         for (g, hits) in note_hits.iter_mut().enumerate() {
-            *hits += usize::from(vocabulary.best(g, &mean).0 == note.classes[g]);
+            let right = vocabulary.best(g, &mean).0 == note.classes[g];
+            *hits += usize::from(right);
+            if Some(g) == dynamics_group {
+                dynamics_right.push(right);
+            }
         }
         frames += range.len();
         test_frames.extend(range.iter().flat_map(|&i| dataset.frame(i).iter().copied()));
@@ -249,7 +286,94 @@ fn accuracy(
             },
         );
     }
-    Ok(out)
+    Ok((out, dynamics_right))
+}
+
+/// Dynamics accuracy per instrument, with whether its velocity layers differ in timbre (from
+/// every file of the dataset: same instrument and key, two markings).
+fn dynamics_by_instrument(
+    dataset: &Dataset,
+    vocabulary: &SymbolVocabulary,
+    notes: &[TestNote],
+    right: &[bool],
+) -> Vec<InstrumentDynamics> {
+    let [pitch, octave, dynamics, instrument] = vocabulary.musical_groups();
+    let (Some(d), Some(i)) = (dynamics, instrument) else {
+        return Vec::new();
+    };
+    let column = |g: usize| {
+        dataset
+            .label_sets
+            .iter()
+            .position(|l| l.name == vocabulary.groups[g].name)
+    };
+    let (Some(dc), Some(ic)) = (column(d), column(i)) else {
+        return Vec::new();
+    };
+    let key_columns: Vec<usize> = [pitch, octave]
+        .into_iter()
+        .flatten()
+        .filter_map(column)
+        .collect();
+    let settings = DescriptorSettings::new(
+        &match dataset.signal.stft() {
+            Ok(stft) => stft,
+            Err(_) => return Vec::new(),
+        },
+        dataset.signal.sample_rate as f32,
+    );
+    // (instrument class, key labels, dynamics class, brightness) of every labelled file.
+    let files: Vec<(usize, Vec<Option<usize>>, usize, f32)> = dataset
+        .files
+        .iter()
+        .filter_map(|f| {
+            let raw: Vec<f32> = f
+                .frames
+                .clone()
+                .flat_map(|k| dataset.frame(k).iter().map(|&v| dataset.scaling.expand(v)))
+                .collect();
+            let key = key_columns.iter().map(|&c| f.labels[c]).collect();
+            Some((
+                f.labels[ic]?,
+                key,
+                f.labels[dc]?,
+                spectral_centroid(&raw, &settings, dataset.bins),
+            ))
+        })
+        .collect();
+    let classes = &vocabulary.groups[i].classes;
+    (0..classes.len())
+        .filter_map(|class| {
+            let held: Vec<bool> = notes
+                .iter()
+                .zip(right)
+                .filter(|(n, _)| n.classes[i] == class)
+                .map(|(_, &r)| r)
+                .collect();
+            if held.is_empty() {
+                return None;
+            }
+            let own: Vec<&(usize, Vec<Option<usize>>, usize, f32)> =
+                files.iter().filter(|f| f.0 == class).collect();
+            let (mut pairs, mut brighter) = (0usize, 0usize);
+            for a in &own {
+                for b in &own {
+                    if a.1 == b.1 && a.2 < b.2 && a.3 > 0.0 {
+                        pairs += 1;
+                        brighter += usize::from(b.3 >= BRIGHTER_RATIO * a.3);
+                    }
+                }
+            }
+            let louder_brighter = brighter as f64 / pairs.max(1) as f64;
+            Some(InstrumentDynamics {
+                instrument: classes[class].clone(),
+                notes: held.len(),
+                accuracy: held.iter().filter(|&&r| r).count() as f64 / held.len() as f64,
+                louder_brighter,
+                timbre_differs: pairs > 0 && louder_brighter >= TIMBRE_SHARE,
+            })
+        })
+        .collect()
 }
 
 /// What a rendered test note measured.

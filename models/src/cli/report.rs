@@ -170,6 +170,38 @@ pub fn print_symbol_report(report: &SymbolReport) {
             100.0 * d.data_brighter
         );
     }
+    if !report.dynamics_by_instrument.is_empty() {
+        let differing: Vec<_> = report
+            .dynamics_by_instrument
+            .iter()
+            .filter(|d| d.timbre_differs)
+            .collect();
+        let notes: usize = differing.iter().map(|d| d.notes).sum();
+        let right: f64 = differing.iter().map(|d| d.accuracy * d.notes as f64).sum();
+        if notes > 0 {
+            println!(
+                "  dynamics on instruments whose velocity layers change timbre ({}): {:.1} % of {notes} notes",
+                differing
+                    .iter()
+                    .map(|d| d.instrument.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                100.0 * right / notes as f64
+            );
+        } else {
+            println!("  dynamics: no instrument's velocity layers change its timbre (they differ in level only)");
+        }
+        for d in &report.dynamics_by_instrument {
+            println!(
+                "    {:<12} dynamics {:>5.1} % of {:>3} notes; louder is brighter in {:>5.1} % of its pairs{}",
+                d.instrument,
+                100.0 * d.accuracy,
+                d.notes,
+                100.0 * d.louder_brighter,
+                if d.timbre_differs { " (timbre differs)" } else { "" }
+            );
+        }
+    }
     if let Some(t) = &report.trajectories {
         println!(
             "  envelope over time vs real notes (LSD dB, {} notes): attack {} (frozen {}), sustain {} (frozen {})",
