@@ -63,6 +63,11 @@ impl AxisBasis {
             AxisBasis::Ica => "ica",
         }
     }
+
+    /// The basis called `name` (`raw`, `pca`, `ica`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|b| b.name() == name)
+    }
 }
 
 /// An affine map from axis coordinates (in σ) to latent points.
@@ -314,9 +319,7 @@ impl DescriptorMap {
         let Some(info) = &model.manifest.descriptor_maps else {
             return Ok(None);
         };
-        let basis = AxisBasis::ALL
-            .into_iter()
-            .find(|b| b.name() == info.basis)
+        let basis = AxisBasis::from_name(&info.basis)
             .ok_or_else(|| ModelFileError::Manifest(format!("unknown basis `{}`", info.basis)))?;
         let data = &model.tensor(DESCRIPTOR_MAPS)?.data;
         let cells = info.size * info.size;

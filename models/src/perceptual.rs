@@ -282,8 +282,6 @@ fn squared_distances(points: &Tensor) -> Result<Tensor> {
 
 /// Constant matrices over the present instruments' pairs.
 struct Pairs {
-    /// Instruments present.
-    size: usize,
     /// 1 off the diagonal, 0 on it.
     mask: Tensor,
     /// Off-diagonal entries.
@@ -334,7 +332,6 @@ impl Pairs {
             Tensor::from_vec(v, (size, size), &Device::Cpu)
         };
         Ok(Self {
-            size,
             mask: tensor(matrix(&|_, _| 1.0))?,
             count,
             mean_normalised: tensor(mean.iter().map(|d| d / mean_average).collect())?,
@@ -355,7 +352,6 @@ impl Pairs {
 
     /// The term of `variant` given the centroids' squared distances.
     fn loss(&self, variant: PerceptualVariant, d2: &Tensor) -> Result<Tensor> {
-        debug_assert_eq!(d2.dim(0).ok(), Some(self.size));
         let distance = (d2 + 1e-6)?.sqrt()?.mul(&self.mask)?;
         let average = (distance.sum_all()? / self.count)?;
         match variant {

@@ -327,6 +327,17 @@ fn cargo(args: &[&str]) -> Command {
     command
 }
 
+/// The file with extension `ext` that `tool` left in `dir`.
+fn find_with_extension(dir: &std::path::Path, ext: &str, tool: &str) -> Result<std::path::PathBuf> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == ext) {
+            return Ok(path);
+        }
+    }
+    bail!("{tool} left no .{ext} file in {}", dir.display())
+}
+
 /// Running a command and failing on a non-zero exit.
 trait Run {
     fn run(&mut self) -> Result<()>;

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use crate::Run;
+use crate::{find_with_extension, Run};
 
 /// Where the files go, relative to the workspace root (git-ignored).
 pub const MIDI_DIR: &str = "data/midi";
@@ -45,7 +45,7 @@ pub fn fetch() -> Result<()> {
         .arg(WHEEL)
         .run()
         .context("pip could not download the music21 wheel (needs python3 with pip and PyPI)")?;
-    let wheel = find_wheel(&work)?;
+    let wheel = find_with_extension(&work, "whl", "pip download")?;
     check_hash(&wheel)?;
     for (member, name) in MEMBERS {
         let target = dir.join(name);
@@ -66,17 +66,6 @@ pub fn fetch() -> Result<()> {
     fs::remove_dir_all(&work)?;
     eprintln!("MIDI files ready in {MIDI_DIR}");
     Ok(())
-}
-
-/// The one wheel pip left in `dir`.
-fn find_wheel(dir: &Path) -> Result<PathBuf> {
-    for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "whl") {
-            return Ok(path);
-        }
-    }
-    bail!("pip download left no wheel in {}", dir.display())
 }
 
 /// Refuses a wheel whose SHA-256 is not the pinned one.

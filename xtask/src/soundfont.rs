@@ -1,12 +1,12 @@
 //! Fetching the test soundfont from Debian's `fluid-soundfont-gm` package (FluidR3_GM.sf2, MIT).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 
-use crate::Run;
+use crate::{find_with_extension, Run};
 
 /// Where the soundfont lives, relative to the workspace root (git-ignored).
 pub const SOUNDFONT: &str = "data/soundfonts/FluidR3_GM.sf2";
@@ -34,7 +34,7 @@ pub fn fetch() -> Result<PathBuf> {
         )?;
         download().context("apt-get download fluid-soundfont-gm failed")?;
     }
-    let deb = find_deb(&work)?;
+    let deb = find_with_extension(&work, "deb", "apt-get download")?;
     let unpacked = work.join("unpacked");
     Command::new("dpkg-deb")
         .arg("-x")
@@ -50,14 +50,4 @@ pub fn fetch() -> Result<PathBuf> {
     fs::remove_dir_all(&work)?;
     eprintln!("Soundfont ready: {}", target.display());
     Ok(target)
-}
-
-fn find_deb(dir: &Path) -> Result<PathBuf> {
-    for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "deb") {
-            return Ok(path);
-        }
-    }
-    bail!("apt-get download left no .deb in {}", dir.display())
 }

@@ -69,9 +69,7 @@ pub fn run(args: &PathArgs) -> Result<()> {
             names.join(", ")
         )
     })?;
-    let basis = AxisBasis::ALL
-        .into_iter()
-        .find(|b| b.name() == args.axes)
+    let basis = AxisBasis::from_name(&args.axes)
         .ok_or_else(|| anyhow!("unknown --axes {:?}; choose raw, pca or ica", args.axes))?;
     if !(args.max_step > 0.0 && args.max_step <= 3.0) || args.dims == 0 {
         bail!("--max-step must be in (0, 3] σ and --dims at least 1");
