@@ -3,9 +3,12 @@
 //! stream of magnitude frames into audio at any block size, resampling to the host's rate, and
 //! the `.tsm` model file with the allocation-free decoder kernel that plays it.
 //!
+//! It also holds the co-exploration agent, which runs beside the audio thread (never on it).
+//!
 //! Nothing here depends on a machine-learning framework: every object on the audio path is
 //! allocated when it is built and never again.
 
+pub mod agent;
 pub mod axes;
 pub mod descriptor_path;
 pub mod descriptors;

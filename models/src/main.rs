@@ -50,6 +50,8 @@ enum Command {
     Path(cli::path::PathArgs),
     /// Place sounds of instruments the model never saw in its timbre space.
     Timbre(cli::timbre::TimbreArgs),
+    /// Evaluate the co-exploration agent with simulated musicians against a random walk.
+    AgentSim(cli::agent_sim::AgentSimArgs),
 }
 
 fn main() -> Result<()> {
@@ -67,6 +69,7 @@ fn main() -> Result<()> {
         Command::Transcribe(args) => cli::transcribe::run(&args),
         Command::Timbre(args) => cli::timbre::run(&args),
         Command::Path(args) => cli::path::run(&args),
+        Command::AgentSim(args) => cli::agent_sim::run(&args),
     }
 }
 

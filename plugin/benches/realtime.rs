@@ -1,10 +1,12 @@
 //! `cargo xtask bench-plugin`: the instrument's processing driven like a host would, with held
 //! chords re-struck every two seconds and the latent axes automated every block (so every voice
 //! decodes a new spectrum at every hop: the worst case), at 48 kHz. Prints the share of real
-//! time used on average and the slowest block's share of its period.
+//! time used on average and the slowest block's share of its period. The "+ agent" rows run in
+//! real time with the co-exploration agent at its fastest rate, its worker thread moving and
+//! learning beside the audio thread (on this machine's two cores).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use parking_lot::RwLock;
 use timbrespace_engine::descriptors::Descriptor;
@@ -19,9 +21,23 @@ const SECONDS: f32 = 8.0;
 /// A chord is re-struck this often, seconds.
 const RESTRIKE: f32 = 2.0;
 
+/// What runs besides the voices.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Extra {
+    /// Nothing.
+    None,
+    /// Every voice follows an automated brightness target.
+    Target,
+    /// Nothing, but blocks paced to real time (the agent rows' control).
+    Paced,
+    /// The agent moves every 30 ms and gets feedback twice a second; blocks are paced to real
+    /// time so that its worker runs as it would in a host.
+    Agent,
+}
+
 /// Shares of real time: (mean, the 99.9th-percentile block, the slowest block), each block's
 /// time divided by its period.
-fn measure(voices: usize, block: usize, phase: PhaseParam, target: bool) -> (f64, f64, f64) {
+fn measure(voices: usize, block: usize, phase: PhaseParam, extra: Extra) -> (f64, f64, f64) {
     let mut session = Session::new(Arc::new(RwLock::new(String::new())));
     assert!(session.activate(
         HostConfig {
@@ -44,6 +60,12 @@ fn measure(voices: usize, block: usize, phase: PhaseParam, target: bool) -> (f64
     let restrike = (RESTRIKE * RATE) as usize / block;
     let mut events: Vec<(u32, NoteEvent)> = Vec::with_capacity(2 * voices);
     let mut times = Vec::with_capacity(blocks);
+    if extra == Extra::Agent {
+        controls.agent.on = true;
+        controls.agent.period = 0.03;
+    }
+    let period = block as f64 / f64::from(RATE);
+    let clock = Instant::now();
     for b in 0..blocks {
         events.clear();
         if b % restrike == 0 {
@@ -64,9 +86,22 @@ fn measure(voices: usize, block: usize, phase: PhaseParam, target: bool) -> (f64
         let t = b as f32 * block as f32 / RATE;
         controls.axes[0] = 1.5 * (t * 0.7).sin();
         controls.axes[1] = 1.0 * (t * 0.45).cos();
-        if target {
-            controls.target = Some(Descriptor::Centroid);
-            controls.target_amount = 0.5 + 0.4 * (t * 0.3).sin();
+        match extra {
+            Extra::None => {}
+            Extra::Target => {
+                controls.target = Some(Descriptor::Centroid);
+                controls.target_amount = 0.5 + 0.4 * (t * 0.3).sin();
+            }
+            Extra::Paced | Extra::Agent => {
+                controls.agent.reward_plus = controls.agent.on && (t * 2.0).fract() < 0.1;
+                // Spin rather than sleep until the block is due: a host's audio thread is
+                // woken by the audio device with its caches warm from the last period, which a
+                // sleeping benchmark would not reproduce.
+                let due = Duration::from_secs_f64(b as f64 * period);
+                while clock.elapsed() < due {
+                    std::hint::spin_loop();
+                }
+            }
         }
         let start = Instant::now();
         let mut outputs = [&mut left[..], &mut right[..]];
@@ -74,7 +109,6 @@ fn measure(voices: usize, block: usize, phase: PhaseParam, target: bool) -> (f64
         times.push(start.elapsed().as_secs_f64());
         std::hint::black_box(&left);
     }
-    let period = block as f64 / f64::from(RATE);
     let mean = times.iter().sum::<f64>() / (times.len() as f64 * period);
     times.sort_by(f64::total_cmp);
     let p999 = times[(times.len() * 999 / 1000).min(times.len() - 1)] / period;
@@ -85,31 +119,48 @@ fn measure(voices: usize, block: usize, phase: PhaseParam, target: bool) -> (f64
 fn main() {
     println!("Timbrespace plugin processing at 48 kHz, default model, axes automated every block");
     println!("(\"+ target\": every voice also follows an automated brightness target)");
+    println!("(\"paced\": in real time; \"+ agent\": also the agent moving every 30 ms on its own thread)");
     println!("(share of one core; target: 16 voices ≤ 15 % on average, no block above 50 %)");
     println!(
         "{:<16} {:>7} {:>7} {:>10} {:>12} {:>14}",
         "phase", "voices", "block", "mean load", "p99.9 block", "slowest block"
     );
-    for phase in [
-        PhaseParam::Rtpghi,
-        PhaseParam::LowLatency,
-        PhaseParam::Refined,
-    ] {
-        for voices in [1usize, 8, 16] {
-            for block in [64usize, 512] {
-                row(voices, block, phase, false);
+    // `cargo xtask bench-plugin agent` runs only the real-time rows.
+    let only_agent = std::env::args().any(|a| a == "agent");
+    if !only_agent {
+        for phase in [
+            PhaseParam::Rtpghi,
+            PhaseParam::LowLatency,
+            PhaseParam::Refined,
+        ] {
+            for voices in [1usize, 8, 16] {
+                for block in [64usize, 512] {
+                    row(voices, block, phase, Extra::None);
+                }
             }
         }
     }
-    for block in [64usize, 512] {
-        row(16, block, PhaseParam::Rtpghi, true);
+    let extras: &[Extra] = if only_agent {
+        &[Extra::Paced, Extra::Agent]
+    } else {
+        &[Extra::Target, Extra::Paced, Extra::Agent]
+    };
+    for &extra in extras {
+        for block in [64usize, 512] {
+            row(16, block, PhaseParam::Rtpghi, extra);
+        }
     }
 }
 
 /// Measures and prints one configuration.
-fn row(voices: usize, block: usize, phase: PhaseParam, target: bool) {
-    let (mean, p999, worst) = measure(voices, block, phase, target);
-    let name = format!("{phase:?}{}", if target { " + target" } else { "" });
+fn row(voices: usize, block: usize, phase: PhaseParam, extra: Extra) {
+    let (mean, p999, worst) = measure(voices, block, phase, extra);
+    let name = match extra {
+        Extra::None => format!("{phase:?}"),
+        Extra::Target => format!("{phase:?} + target"),
+        Extra::Paced => format!("{phase:?} paced"),
+        Extra::Agent => format!("{phase:?} + agent"),
+    };
     println!(
         "{name:<16} {voices:>7} {block:>7} {:>8.1} % {:>10.1} % {:>12.1} %",
         100.0 * mean,

@@ -6,6 +6,7 @@
 //! Host glue lives here; [`session::Session`] holds everything else so tests can drive it
 //! without a host.
 
+pub mod agent;
 pub mod editor;
 pub mod instrument;
 pub mod loader;
@@ -16,6 +17,7 @@ pub mod shared;
 pub mod synth;
 
 use std::num::NonZeroU32;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
@@ -34,16 +36,26 @@ pub struct Timbrespace {
     params: Arc<TimbrespaceParams>,
     /// Everything else.
     session: Session,
+    /// The agent's link, for feedback from MIDI controllers.
+    agent: Arc<agent::AgentLink>,
+    /// Whether each feedback controller is down (a press counts once).
+    reward_held: [bool; 2],
 }
 
 impl Default for Timbrespace {
     fn default() -> Self {
         let model_path = Arc::new(parking_lot::RwLock::new(String::new()));
         let session = Session::new(model_path.clone());
-        let params = TimbrespaceParams::new(session.shared().instruments.clone(), model_path);
+        let params = TimbrespaceParams::new(
+            session.shared().instruments.clone(),
+            model_path,
+            session.shared().agent.saved().clone(),
+        );
         Self {
             params: Arc::new(params),
+            agent: session.shared().agent.link().clone(),
             session,
+            reward_held: [false; 2],
         }
     }
 }
@@ -108,6 +120,10 @@ impl Plugin for Timbrespace {
         self.session.synth().reset();
     }
 
+    fn deactivate(&mut self) {
+        self.session.deactivate();
+    }
+
     fn process(
         &mut self,
         buffer: &mut Buffer,
@@ -115,9 +131,23 @@ impl Plugin for Timbrespace {
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         let controls = self.params.controls();
-        let events = std::iter::from_fn(|| context.next_event())
-            .filter_map(|event| midi::engine_event(&event, controls.bend_range));
-        if self.session.process(&controls, events, buffer.as_slice()) {
+        let ccs = (
+            self.params.reward_plus_cc.load(Ordering::Relaxed),
+            self.params.reward_minus_cc.load(Ordering::Relaxed),
+        );
+        let Self {
+            agent,
+            reward_held,
+            session,
+            ..
+        } = self;
+        let events = std::iter::from_fn(|| context.next_event()).filter_map(|event| {
+            if let Some(reward) = midi::reward_press(&event, ccs, reward_held) {
+                agent.give_feedback(reward);
+            }
+            midi::engine_event(&event, controls.bend_range)
+        });
+        if session.process(&controls, events, buffer.as_slice()) {
             context.set_latency_samples(self.session.latency_samples());
         }
         ProcessStatus::KeepAlive

@@ -88,3 +88,27 @@ pub fn engine_event<S>(
         _ => return None,
     })
 }
+
+/// A press of one of the agent's feedback controllers: `ccs` are the "Reward +" and
+/// "Reward −" CC numbers, `held` whether each is down. A value of 64 or more presses (once,
+/// until it falls below again). Returns +1 or −1 on a press.
+pub fn reward_press<S>(
+    event: &nice_plug::midi::NoteEvent<S>,
+    ccs: (u8, u8),
+    held: &mut [bool; 2],
+) -> Option<f32> {
+    let nice_plug::midi::NoteEvent::MidiCC { cc, value, .. } = *event else {
+        return None;
+    };
+    let (slot, reward) = if cc == ccs.0 {
+        (0, 1.0)
+    } else if cc == ccs.1 {
+        (1, -1.0)
+    } else {
+        return None;
+    };
+    let down = value >= 0.5;
+    let pressed = down && !held[slot];
+    held[slot] = down;
+    pressed.then_some(reward)
+}

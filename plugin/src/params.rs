@@ -1,6 +1,7 @@
 //! The instrument's parameters (automatable by the host) and persisted fields (saved with the
 //! host's project), and their snapshot as plain values for the processing code.
 
+use std::sync::atomic::AtomicU8;
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
@@ -12,6 +13,8 @@ use timbrespace_engine::phase::refined::RefineSettings;
 use timbrespace_engine::phase::rtpghi::Lookahead;
 use timbrespace_engine::player::{Envelope, PlayMode};
 use timbrespace_engine::voice::PhaseMode;
+
+use crate::agent::SavedAgent;
 
 /// Latent axes offered as parameters (axes beyond a model's latent size are inert).
 pub const AXES: usize = 16;
@@ -110,6 +113,42 @@ impl TargetParam {
     }
 }
 
+/// How many axes the co-exploration agent moves (*ægo* grows them 1, 2, 4, 8).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentDimsParam {
+    /// Axis 1.
+    #[id = "1"]
+    #[name = "1 axis"]
+    One,
+    /// Axes 1–2 (the map's plane).
+    #[id = "2"]
+    #[name = "2 axes"]
+    Two,
+    /// Axes 1–4.
+    #[id = "4"]
+    #[name = "4 axes"]
+    Four,
+    /// Axes 1–8.
+    #[id = "8"]
+    #[name = "8 axes"]
+    Eight,
+}
+
+impl AgentDimsParam {
+    /// The number of axes.
+    pub fn count(self) -> usize {
+        match self {
+            AgentDimsParam::One => 1,
+            AgentDimsParam::Two => 2,
+            AgentDimsParam::Four => 4,
+            AgentDimsParam::Eight => 8,
+        }
+    }
+}
+
+/// MIDI CC numbers that give the agent feedback unless the musician maps others.
+pub const REWARD_CCS: (u8, u8) = (20, 21);
+
 /// Editor choices saved with the project.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EditorSettings {
@@ -206,6 +245,36 @@ pub struct TimbrespaceParams {
     /// Output gain (linear, shown in dB).
     #[id = "gain"]
     pub gain: FloatParam,
+    /// The co-exploration agent moves the sound.
+    #[id = "agent-on"]
+    pub agent_on: BoolParam,
+    /// How many axes it moves.
+    #[id = "agent-dims"]
+    pub agent_dims: EnumParam<AgentDimsParam>,
+    /// Time between its moves, seconds.
+    #[id = "agent-rate"]
+    pub agent_rate: FloatParam,
+    /// 0 = seek what it has not heard, 1 = follow what the musician rewarded.
+    #[id = "agent-exploit"]
+    pub agent_exploit: FloatParam,
+    /// Momentary: the musician likes what they hear (the agent reacts when it turns on).
+    #[id = "reward-plus"]
+    pub reward_plus: BoolParam,
+    /// Momentary: the musician dislikes what they hear.
+    #[id = "reward-minus"]
+    pub reward_minus: BoolParam,
+    /// Momentary: the agent forgets what it learned and returns to the sliders.
+    #[id = "agent-reset"]
+    pub agent_reset: BoolParam,
+    /// What the agent learned, saved with the project.
+    #[persist = "agent"]
+    pub agent_memory: Arc<RwLock<SavedAgent>>,
+    /// MIDI CC that gives "Reward +" (a value of 64 or more presses it).
+    #[persist = "reward-plus-cc"]
+    pub reward_plus_cc: Arc<AtomicU8>,
+    /// MIDI CC that gives "Reward −".
+    #[persist = "reward-minus-cc"]
+    pub reward_minus_cc: Arc<AtomicU8>,
 }
 
 /// A time parameter from `min` to `max` seconds, finer near zero.
@@ -225,11 +294,18 @@ fn seconds(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
 
 impl TimbrespaceParams {
     /// The parameters at their defaults; `instruments` names the current model's instruments
-    /// for the Instrument parameter's display (updated when a model loads) and `model_path`
-    /// is the persisted model path the session reads.
-    pub fn new(instruments: Arc<RwLock<Vec<String>>>, model_path: Arc<RwLock<String>>) -> Self {
+    /// for the Instrument parameter's display (updated when a model loads), `model_path`
+    /// is the persisted model path the session reads and `agent_memory` the agent's.
+    pub fn new(
+        instruments: Arc<RwLock<Vec<String>>>,
+        model_path: Arc<RwLock<String>>,
+        agent_memory: Arc<RwLock<SavedAgent>>,
+    ) -> Self {
         Self {
             model_path,
+            agent_memory,
+            reward_plus_cc: Arc::new(AtomicU8::new(REWARD_CCS.0)),
+            reward_minus_cc: Arc::new(AtomicU8::new(REWARD_CCS.1)),
             editor: Arc::new(RwLock::new(EditorSettings::default())),
             mode: EnumParam::new("Mode", ModeParam::Notes),
             projection: EnumParam::new("Projection", ProjectionParam::Pca),
@@ -281,6 +357,39 @@ impl TimbrespaceParams {
             .with_unit(" dB")
             .with_value_to_string(formatters::v2s_f32_gain_to_db(1))
             .with_string_to_value(formatters::s2v_f32_gain_to_db()),
+            agent_on: BoolParam::new("Agent on", false),
+            agent_dims: EnumParam::new("Agent axes", AgentDimsParam::Two),
+            agent_rate: FloatParam::new(
+                "Agent rate",
+                0.1,
+                FloatRange::Skewed {
+                    min: 0.03,
+                    max: 0.5,
+                    factor: FloatRange::skew_factor(-1.0),
+                },
+            )
+            .with_unit(" ms")
+            .with_value_to_string(Arc::new(|v| format!("{:.0}", v * 1000.0)))
+            .with_string_to_value(Arc::new(|s| {
+                s.trim_end_matches(" ms")
+                    .trim()
+                    .parse::<f32>()
+                    .ok()
+                    .map(|v| v / 1000.0)
+            })),
+            agent_exploit: FloatParam::new(
+                "Explore – Exploit",
+                0.5,
+                FloatRange::Linear { min: 0.0, max: 1.0 },
+            )
+            .with_value_to_string(Arc::new(|v| match v {
+                v if v < 0.05 => "explore".into(),
+                v if v > 0.95 => "exploit".into(),
+                v => format!("{:.0} % exploit", 100.0 * v),
+            })),
+            reward_plus: BoolParam::new("Reward +", false),
+            reward_minus: BoolParam::new("Reward −", false),
+            agent_reset: BoolParam::new("Agent reset", false),
         }
     }
 
@@ -310,6 +419,15 @@ impl TimbrespaceParams {
             target: self.target.value().descriptor(),
             target_amount: self.target_value.value(),
             gain: self.gain.value(),
+            agent: AgentControls {
+                on: self.agent_on.value(),
+                dims: self.agent_dims.value().count(),
+                period: self.agent_rate.value(),
+                explore: 1.0 - self.agent_exploit.value(),
+                reward_plus: self.reward_plus.value(),
+                reward_minus: self.reward_minus.value(),
+                reset: self.agent_reset.value(),
+            },
         }
     }
 }
@@ -369,10 +487,31 @@ pub struct Controls {
     pub target_amount: f32,
     /// Output gain, linear (smoothed by the synth).
     pub gain: f32,
+    /// The co-exploration agent.
+    pub agent: AgentControls,
 }
 
 impl Default for Controls {
     fn default() -> Self {
-        TimbrespaceParams::new(Arc::default(), Arc::default()).controls()
+        TimbrespaceParams::new(Arc::default(), Arc::default(), Arc::default()).controls()
     }
+}
+
+/// The agent's parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AgentControls {
+    /// It moves the sound.
+    pub on: bool,
+    /// Axes it moves (1–8).
+    pub dims: usize,
+    /// Seconds between moves.
+    pub period: f32,
+    /// 0 = follow the reward, 1 = seek novelty.
+    pub explore: f32,
+    /// "Reward +" is held (feedback on its rising edge).
+    pub reward_plus: bool,
+    /// "Reward −" is held.
+    pub reward_minus: bool,
+    /// "Agent reset" is held.
+    pub reset: bool,
 }

@@ -9,6 +9,7 @@ use parking_lot::RwLock;
 use timbrespace_engine::model::ModelFile;
 use timbrespace_engine::player::NoteEvent;
 
+use crate::agent::model_identity;
 use crate::editor::LoadRequester;
 use crate::instrument::{HostConfig, Instrument};
 use crate::loader::{default_model, Loader};
@@ -52,7 +53,8 @@ impl Session {
         &self.shared
     }
 
-    /// Off the audio thread: prepares to play at `host` with `phase`. The saved model path
+    /// Off the audio thread: prepares to play at `host` with `phase` and starts the agent's
+    /// worker (with the memory the project saved, if it is for this model). The saved model path
     /// is loaded now (so a restored project plays its model from the first note); a model
     /// that is missing or damaged falls back to the default, with a message for the editor.
     /// Returns false if not even the default can play at this configuration.
@@ -89,7 +91,9 @@ impl Session {
         let (path, model) = (instrument.path().to_string(), instrument.model().clone());
         self.loader
             .set_target(model.clone(), path.clone(), host, phase);
+        let identity = model_identity(&path, model.manifest.architecture.latent);
         self.shared.show_model(model, &path);
+        self.shared.agent.start(&identity);
         if message.is_some() {
             self.shared.status.lock().message = message;
         }
@@ -99,6 +103,12 @@ impl Session {
         );
         self.synth.install(Box::new(instrument));
         true
+    }
+
+    /// Off the audio thread: the host stopped the plugin; the agent saves what it learned and
+    /// its worker ends.
+    pub fn deactivate(&mut self) {
+        self.shared.agent.stop();
     }
 
     /// Asks the loader for `path` (from the editor); see [`Shared::status`] for the outcome.

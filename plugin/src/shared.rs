@@ -9,6 +9,7 @@ use parking_lot::{Mutex, RwLock};
 use timbrespace_engine::model::ModelFile;
 use timbrespace_engine::symbols::SymbolVocabulary;
 
+use crate::agent::{model_identity, AgentHost};
 use crate::instrument::VOICES;
 
 /// Latent dimensions the voice read-out can hold.
@@ -71,6 +72,8 @@ pub struct Shared {
     pub target_value: AtomicF32,
     /// The mean of that descriptor over the sounding voices (NaN when none sounds).
     pub target_reached: AtomicF32,
+    /// The co-exploration agent's worker and its link with the audio thread.
+    pub agent: AgentHost,
 }
 
 impl Shared {
@@ -90,13 +93,15 @@ impl Shared {
             editor_open: AtomicBool::new(false),
             target_value: AtomicF32::default(),
             target_reached: AtomicF32::default(),
+            agent: AgentHost::default(),
         };
         shared.show_model(model, "");
         shared
     }
 
     /// Loader and activation: `model`, loaded from `path` ("" for the embedded default), is
-    /// the one playing; the editor and the Instrument parameter show its name and instruments.
+    /// the one playing; the editor and the Instrument parameter show its name and instruments,
+    /// and a running agent starts afresh if the model is another one.
     pub fn show_model(&self, model: Arc<ModelFile>, path: &str) {
         *self.instruments.write() = SymbolVocabulary::from_manifest(&model.manifest)
             .ok()
@@ -111,6 +116,8 @@ impl Shared {
             status.model_name = format!("{name} (latent {})", model.manifest.architecture.latent);
             status.model_path = path.to_string();
         }
+        self.agent
+            .model_changed(&model_identity(path, model.manifest.architecture.latent));
         *self.model.write() = model;
     }
 

@@ -4,15 +4,19 @@
 
 use std::sync::Arc;
 
+use timbrespace_engine::agent::MAX_DIMS;
 use timbrespace_engine::player::NoteEvent;
 
 use crate::instrument::{Instrument, VOICES};
 use crate::loader::Handover;
-use crate::params::{Controls, PhaseParam};
+use crate::params::{Controls, PhaseParam, AXIS_SIGMAS};
 use crate::shared::{Shared, MAX_LATENT};
 
 /// Output gain glides to a new value with this time constant, in seconds (no zipper noise).
 const GAIN_GLIDE: f32 = 0.01;
+/// The agent's offset glides to each new position with this time constant, in seconds: its
+/// moves are steps, the sound must not be.
+const AGENT_GLIDE: f32 = 0.05;
 
 /// The audio thread's instrument slot.
 pub struct Synth {
@@ -32,6 +36,14 @@ pub struct Synth {
     pending_phase: Option<PhaseParam>,
     /// Scratch for publishing voice positions.
     points: Vec<f32>,
+    /// The agent's offset as applied now, σ per axis (gliding to the agent's).
+    agent_offset: [f32; MAX_DIMS],
+    /// Share of the remaining distance the offset glides per block (set from the last
+    /// block's length).
+    agent_glide: f32,
+    /// The momentary feedback and reset parameters as they were last block (they act when
+    /// they turn on).
+    held: [bool; 3],
 }
 
 impl Synth {
@@ -46,6 +58,9 @@ impl Synth {
             glide: 0.0,
             pending_phase: None,
             points: vec![0.0; VOICES * MAX_LATENT],
+            agent_offset: [0.0; MAX_DIMS],
+            agent_glide: 0.0,
+            held: [false; 3],
         }
     }
 
@@ -93,6 +108,7 @@ impl Synth {
                 }
             }
         }
+        let applied = self.with_agent(controls);
         if let Some(instrument) = &mut self.instrument {
             if controls.phase != instrument.phase()
                 && self.pending_phase != Some(controls.phase)
@@ -100,9 +116,56 @@ impl Synth {
             {
                 self.pending_phase = Some(controls.phase);
             }
-            instrument.set_controls(controls);
+            instrument.set_controls(&applied);
         }
         swapped
+    }
+
+    /// Exchanges with the agent (the parameters, the sliders, feedback on the rising edge of
+    /// "Reward +" / "Reward −" / "Agent reset") and returns `controls` with its offset, gliding,
+    /// added to the axes.
+    fn with_agent(&mut self, controls: &Controls) -> Controls {
+        let link = self.shared.agent.link();
+        let agent = controls.agent;
+        link.publish(
+            agent.on,
+            agent.dims,
+            agent.period,
+            agent.explore,
+            &controls.axes[..MAX_DIMS],
+        );
+        let pressed = [agent.reward_plus, agent.reward_minus, agent.reset];
+        let rising: [bool; 3] = std::array::from_fn(|i| pressed[i] && !self.held[i]);
+        self.held = pressed;
+        if rising[0] {
+            link.give_feedback(1.0);
+        }
+        if rising[1] {
+            link.give_feedback(-1.0);
+        }
+        if rising[2] {
+            link.request_reset();
+        }
+        let mut target = [0.0; MAX_DIMS];
+        link.offset(&mut target);
+        let mut applied = *controls;
+        for ((current, wanted), axis) in self
+            .agent_offset
+            .iter_mut()
+            .zip(target)
+            .zip(applied.axes.iter_mut())
+        {
+            *current += (wanted - *current) * self.agent_glide;
+            if current.abs() > 1e-6 {
+                *axis = (*axis + *current).clamp(-AXIS_SIGMAS, AXIS_SIGMAS);
+            }
+        }
+        applied
+    }
+
+    /// The agent's offset as the sound has it now, σ per axis.
+    pub fn agent_offset(&self) -> &[f32; MAX_DIMS] {
+        &self.agent_offset
     }
 
     /// Schedules `event` at `offset` samples into the block.
@@ -132,6 +195,8 @@ impl Synth {
             outputs.iter_mut().for_each(|c| c.fill(0.0));
             return;
         };
+        self.agent_glide =
+            1.0 - (-(len as f32) / (AGENT_GLIDE * instrument.host().rate.max(1.0))).exp();
         let step = self.mono.len().max(1);
         let mut start = 0;
         while start < len {

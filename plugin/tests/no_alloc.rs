@@ -1,9 +1,10 @@
 //! Proof that the instrument's per-block processing never allocates or frees memory: every
 //! block runs inside nice-plug's `assert_no_alloc` (the allocator it installs with
 //! `assert_process_allocs` in debug builds aborts the test on any allocator call) while blocks
-//! play notes, chords beyond the polyphony, pedal, bends, every control change and a
-//! phase-mode switch whose new instrument arrives from the loader thread (whose own
-//! allocations happen on its thread, where they belong).
+//! play notes, chords beyond the polyphony, pedal, bends, every control change, the
+//! co-exploration agent moving the sound and taking feedback, and a phase-mode switch whose new
+//! instrument arrives from the loader thread (the loader's and the agent's own allocations
+//! happen on their threads, where they belong).
 
 mod common;
 
@@ -107,6 +108,28 @@ fn processing_never_allocates() {
         &[(7, NoteEvent::AllNotesOff)],
         &mut left,
         &mut right,
+    );
+
+    // The agent on at its fastest rate, with feedback and a reset from the parameters: its
+    // worker moves and learns on its own thread while the blocks glide after it.
+    let link = s.shared().agent.link().clone();
+    let mut agent = Controls {
+        mode: PlayMode::Free,
+        ..controls
+    };
+    agent.agent.on = true;
+    agent.agent.period = 0.03;
+    for i in 0..60 {
+        agent.agent.reward_plus = i % 10 == 3;
+        agent.agent.reward_minus = i % 10 == 7;
+        agent.agent.reset = i == 50;
+        block(&mut s, &agent, &chord[..2], &mut left, &mut right);
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    assert!(link.view().status.actions > 0, "the agent moved meanwhile");
+    assert!(
+        s.synth().agent_offset().iter().any(|v| v.abs() > 1e-3),
+        "and the sound followed"
     );
 
     // A phase-mode switch: the audio thread asks for a rebuild and takes the new instrument.

@@ -15,8 +15,9 @@
 //! - `cargo xtask bench-vae` — VAE vs PCA at latent sizes 4, 8, 16 on toy and soundfont data.
 //! - `cargo xtask bench-timbre` — the default setup trained without and with each perceptual
 //!   regulariser, each evaluated beside the unregularised model.
-//! - `cargo xtask bench-plugin` — the instrument's share of real time (1, 8, 16 voices; 64- and
-//!   512-sample blocks at 48 kHz).
+//! - `cargo xtask bench-plugin [agent]` — the instrument's share of real time (1, 8, 16 voices;
+//!   64- and 512-sample blocks at 48 kHz; with a descriptor target; in real time with the agent;
+//!   `agent` runs only the real-time rows).
 //! - `cargo xtask bundle timbrespace [--release]` — nice-plug's plugin bundler (writes
 //!   `target/bundled/Timbrespace.clap` and `Timbrespace.vst3`).
 
@@ -48,9 +49,16 @@ fn main() -> Result<()> {
         Some("bench-model") => {
             cargo(&["bench", "-p", "timbrespace-engine", "--bench", "model"]).run()
         }
-        Some("bench-plugin") => {
-            cargo(&["bench", "-p", "timbrespace-plugin", "--bench", "realtime"]).run()
-        }
+        Some("bench-plugin") => cargo(&[
+            "bench",
+            "-p",
+            "timbrespace-plugin",
+            "--bench",
+            "realtime",
+            "--",
+        ])
+        .args(&args[1..])
+        .run(),
         Some("bench-phase") => cargo(&[
             "bench",
             "-p",

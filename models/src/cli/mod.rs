@@ -1,5 +1,6 @@
 //! The `timbrespace` subcommands, one module each.
 
+pub mod agent_sim;
 pub mod data_args;
 pub mod dataset;
 pub mod eval;

@@ -94,14 +94,23 @@ fn class_colour(c: Option<usize>) -> Color32 {
     }
 }
 
+/// What moves on the map.
+pub struct Marks<'a> {
+    /// The sounding voices' latent points.
+    pub voices: &'a [Vec<f32>],
+    /// The agent's recent positions on axes 1–2 (σ, before the rotation), oldest first;
+    /// empty while it is off.
+    pub agent_path: &'a [[f32; 2]],
+}
+
 /// Draws the map in a square of `size` points, over a heat map of `background` if chosen,
-/// and handles dragging the cursor. `voices` are the sounding voices' latent points.
+/// with the voices and the agent's path, and handles dragging the cursor.
 pub fn show(
     ui: &mut Ui,
     size: f32,
     map: &MapPoints,
     background: Option<Descriptor>,
-    voices: &[Vec<f32>],
+    marks: &Marks,
     params: &TimbrespaceParams,
     setter: &ParamSetter,
 ) {
@@ -127,14 +136,15 @@ pub fn show(
             painter.circle_filled(p, 1.6, class_colour(class));
         }
     }
+    let degrees = params.rotation.value();
+    draw_agent_path(&painter, &to_screen, marks.agent_path, degrees);
     let mut coords = [0.0f32; 2];
-    for z in voices {
+    for z in marks.voices {
         map.axes.read(z, &mut coords);
         let p = to_screen(coords[0], coords[1]);
         painter.circle_stroke(p, 5.0, Stroke::new(2.0, Color32::WHITE));
     }
     // The cursor sits where axes 1–2 put the sound after the rotation.
-    let degrees = params.rotation.value();
     let (a, b) = rotate(
         params.axes[0].value.value(),
         params.axes[1].value.value(),
@@ -164,6 +174,34 @@ pub fn show(
     if response.drag_stopped() {
         setter.end_set_parameter(first);
         setter.end_set_parameter(second);
+    }
+}
+
+/// The agent's path as a line that brightens toward its present position, turned like the
+/// cursor by the rotation `degrees`.
+fn draw_agent_path(
+    painter: &egui::Painter,
+    to_screen: &dyn Fn(f32, f32) -> Pos2,
+    path: &[[f32; 2]],
+    degrees: f32,
+) {
+    let points: Vec<Pos2> = path
+        .iter()
+        .map(|&[a, b]| {
+            let (x, y) = rotate(a, b, degrees);
+            to_screen(x, y)
+        })
+        .collect();
+    let n = points.len().max(1) as f32;
+    for (i, pair) in points.windows(2).enumerate() {
+        let alpha = (40.0 + 215.0 * (i + 1) as f32 / n) as u8;
+        painter.line_segment(
+            [pair[0], pair[1]],
+            Stroke::new(1.5, Color32::from_rgba_unmultiplied(80, 220, 255, alpha)),
+        );
+    }
+    if let Some(&last) = points.last() {
+        painter.circle_filled(last, 4.0, Color32::from_rgb(80, 220, 255));
     }
 }
 

@@ -1,12 +1,13 @@
-//! The egui editor: model loading and status, the latent map, the parameters, the symbol
-//! read-out and a live spectrum.
+//! The egui editor: model loading and status, the latent map (with the agent's path), the
+//! parameters, the agent's feedback buttons and state, the symbol read-out and a live
+//! spectrum.
 
 mod map;
 mod readout;
 mod spectrum;
 
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,16 +22,17 @@ use nice_plug_egui::{
 };
 use timbrespace_engine::descriptors::Descriptor;
 
+use crate::agent::AgentView;
 use crate::params::{TimbrespaceParams, AXES};
 use crate::session::Session;
 use crate::shared::Shared;
 
-use map::MapPoints;
+use map::{MapPoints, Marks};
 use readout::Readout;
 use spectrum::Spectrum;
 
 /// The editor window's size in logical pixels.
-const SIZE: (f64, f64) = (1060.0, 660.0);
+const SIZE: (f64, f64) = (1060.0, 700.0);
 /// Width of a parameter slider.
 const SLIDER: f32 = 130.0;
 /// Repaint interval while the editor is open (voices and spectrum move).
@@ -186,8 +188,17 @@ impl EditorApp {
         // While voices follow a target, the map shows that descriptor: where it can go.
         let following = self.params.controls().target;
         let background = self.background(ui, following);
+        let agent = self.shared.agent.link().view();
+        let marks = Marks {
+            voices: &voices,
+            agent_path: if self.params.agent_on.value() {
+                &agent.path
+            } else {
+                &[]
+            },
+        };
         if let Some(map) = &self.map {
-            map::show(ui, 380.0, map, background, &voices, &self.params, setter);
+            map::show(ui, 380.0, map, background, &marks, &self.params, setter);
         }
         if !self.readout.as_ref().is_some_and(|r| r.is_for(&model)) {
             self.readout = Some(Readout::new(model.clone()));
@@ -254,12 +265,53 @@ impl EditorApp {
                 &p.target,
                 &p.target_value,
                 &p.gain,
+                &p.agent_on,
+                &p.agent_dims,
+                &p.agent_rate,
+                &p.agent_exploit,
             ] {
                 ui.label(param.label());
                 param.slider(ui, setter);
                 ui.end_row();
             }
         });
+        self.agent(ui);
+    }
+
+    /// The agent's feedback buttons (and keys: + and −), reset, the feedback controllers and
+    /// its state.
+    fn agent(&mut self, ui: &mut Ui) {
+        let link = self.shared.agent.link().clone();
+        let (plus, minus) = ui.input(|i| {
+            (
+                i.key_pressed(egui::Key::Plus) || i.key_pressed(egui::Key::Equals),
+                i.key_pressed(egui::Key::Minus),
+            )
+        });
+        ui.horizontal(|ui| {
+            if ui.button("Reward +").clicked() || plus {
+                link.give_feedback(1.0);
+            }
+            if ui.button("Reward −").clicked() || minus {
+                link.give_feedback(-1.0);
+            }
+            if ui.button("Reset agent").clicked() {
+                link.request_reset();
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.label("Feedback CCs +");
+            cc_field(ui, &self.params.reward_plus_cc);
+            ui.label("−");
+            cc_field(ui, &self.params.reward_minus_cc);
+        });
+        let view = link.view();
+        let text = if !self.params.agent_on.value() {
+            "Agent off (+/− keys and buttons teach it once on)".to_string()
+        } else {
+            agent_text(&view)
+        };
+        ui.label(RichText::new(text).monospace());
     }
 
     /// The latent axes; those beyond what the model offers in this projection are inert.
@@ -303,6 +355,34 @@ fn target_text(descriptor: Descriptor, target: f32, reached: f32) -> String {
         value(target),
         value(reached)
     )
+}
+
+/// "axis 2 ↑ · value +0.42 · novelty 0.18 · 312 moves · 14 feedback · 2 axes".
+fn agent_text(view: &AgentView) -> String {
+    let status = view.status;
+    match status.last_action {
+        None => format!("Agent waiting · {} axes", view.dims),
+        Some(action) => format!(
+            "{} · value {:+.2} · novelty {:.2}\n{} moves · {} feedback · {} axes",
+            action.describe(),
+            status.value,
+            status.novelty,
+            status.actions,
+            status.feedback,
+            view.dims
+        ),
+    }
+}
+
+/// An editable MIDI CC number (0–127) kept in `cc`.
+fn cc_field(ui: &mut Ui, cc: &AtomicU8) {
+    let mut value = cc.load(Ordering::Relaxed);
+    if ui
+        .add(egui::DragValue::new(&mut value).range(0..=127))
+        .changed()
+    {
+        cc.store(value, Ordering::Relaxed);
+    }
 }
 
 /// A parameter the generic rows can show.
