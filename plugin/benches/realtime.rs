@@ -1,9 +1,9 @@
 //! `cargo xtask bench-plugin`: the instrument's processing driven like a host would, with held
 //! chords re-struck every two seconds and the latent axes automated every block (so every voice
 //! decodes a new spectrum at every hop: the worst case), at 48 kHz. Prints the share of real
-//! time used on average and the slowest block's share of its period. The "+ agent" rows run in
-//! real time with the co-exploration agent at its fastest rate, its worker thread moving and
-//! learning beside the audio thread (on this machine's two cores).
+//! time used on average and the slowest block's share of its period. The "+ agent" rows add the
+//! co-exploration agent at its fastest rate, its worker thread moving and learning beside the
+//! audio thread (on this machine's two cores); the "paced" rows run in real time.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,16 +28,22 @@ enum Extra {
     None,
     /// Every voice follows an automated brightness target.
     Target,
-    /// Nothing, but blocks paced to real time (the agent rows' control).
-    Paced,
-    /// The agent moves every 30 ms and gets feedback twice a second; blocks are paced to real
-    /// time so that its worker runs as it would in a host.
+    /// The agent moves every 30 ms (wall clock) and gets feedback twice a second (audio
+    /// time); its worker thread runs beside the audio thread.
     Agent,
 }
 
 /// Shares of real time: (mean, the 99.9th-percentile block, the slowest block), each block's
 /// time divided by its period.
-fn measure(voices: usize, block: usize, phase: PhaseParam, extra: Extra) -> (f64, f64, f64) {
+/// With `paced`, blocks are due at their real time, as a host's audio thread is woken once per
+/// period; otherwise they run back to back.
+fn measure(
+    voices: usize,
+    block: usize,
+    phase: PhaseParam,
+    extra: Extra,
+    paced: bool,
+) -> (f64, f64, f64) {
     let mut session = Session::new(Arc::new(RwLock::new(String::new())));
     assert!(session.activate(
         HostConfig {
@@ -92,15 +98,15 @@ fn measure(voices: usize, block: usize, phase: PhaseParam, extra: Extra) -> (f64
                 controls.target = Some(Descriptor::Centroid);
                 controls.target_amount = 0.5 + 0.4 * (t * 0.3).sin();
             }
-            Extra::Paced | Extra::Agent => {
-                controls.agent.reward_plus = controls.agent.on && (t * 2.0).fract() < 0.1;
-                // Spin rather than sleep until the block is due: a host's audio thread is
-                // woken by the audio device with its caches warm from the last period, which a
-                // sleeping benchmark would not reproduce.
-                let due = Duration::from_secs_f64(b as f64 * period);
-                while clock.elapsed() < due {
-                    std::hint::spin_loop();
-                }
+            Extra::Agent => controls.agent.reward_plus = (t * 2.0).fract() < 0.1,
+        }
+        if paced {
+            // Spin rather than sleep until the block is due: a host's audio thread is woken by
+            // the audio device with its caches warm from the last period, which a sleeping
+            // benchmark would not reproduce.
+            let due = Duration::from_secs_f64(b as f64 * period);
+            while clock.elapsed() < due {
+                std::hint::spin_loop();
             }
         }
         let start = Instant::now();
@@ -119,13 +125,13 @@ fn measure(voices: usize, block: usize, phase: PhaseParam, extra: Extra) -> (f64
 fn main() {
     println!("Timbrespace plugin processing at 48 kHz, default model, axes automated every block");
     println!("(\"+ target\": every voice also follows an automated brightness target)");
-    println!("(\"paced\": in real time; \"+ agent\": also the agent moving every 30 ms on its own thread)");
+    println!("(\"+ agent\": the agent moving every 30 ms on its own thread; \"paced\": blocks due in real time)");
     println!("(share of one core; target: 16 voices ≤ 15 % on average, no block above 50 %)");
     println!(
-        "{:<16} {:>7} {:>7} {:>10} {:>12} {:>14}",
+        "{:<24} {:>7} {:>7} {:>10} {:>12} {:>14}",
         "phase", "voices", "block", "mean load", "p99.9 block", "slowest block"
     );
-    // `cargo xtask bench-plugin agent` runs only the real-time rows.
+    // `cargo xtask bench-plugin agent` runs only the agent's rows and their controls.
     let only_agent = std::env::args().any(|a| a == "agent");
     if !only_agent {
         for phase in [
@@ -135,34 +141,39 @@ fn main() {
         ] {
             for voices in [1usize, 8, 16] {
                 for block in [64usize, 512] {
-                    row(voices, block, phase, Extra::None);
+                    row(voices, block, phase, Extra::None, false);
                 }
             }
         }
-    }
-    let extras: &[Extra] = if only_agent {
-        &[Extra::Paced, Extra::Agent]
-    } else {
-        &[Extra::Target, Extra::Paced, Extra::Agent]
-    };
-    for &extra in extras {
         for block in [64usize, 512] {
-            row(16, block, PhaseParam::Rtpghi, extra);
+            row(16, block, PhaseParam::Rtpghi, Extra::Target, false);
+        }
+    }
+    for paced in [false, true] {
+        for extra in [Extra::None, Extra::Agent] {
+            for block in [64usize, 512] {
+                if paced || extra == Extra::Agent || only_agent {
+                    row(16, block, PhaseParam::Rtpghi, extra, paced);
+                }
+            }
         }
     }
 }
 
 /// Measures and prints one configuration.
-fn row(voices: usize, block: usize, phase: PhaseParam, extra: Extra) {
-    let (mean, p999, worst) = measure(voices, block, phase, extra);
-    let name = match extra {
-        Extra::None => format!("{phase:?}"),
-        Extra::Target => format!("{phase:?} + target"),
-        Extra::Paced => format!("{phase:?} paced"),
-        Extra::Agent => format!("{phase:?} + agent"),
-    };
+fn row(voices: usize, block: usize, phase: PhaseParam, extra: Extra, paced: bool) {
+    let (mean, p999, worst) = measure(voices, block, phase, extra, paced);
+    let name = format!(
+        "{phase:?}{}{}",
+        match extra {
+            Extra::None => "",
+            Extra::Target => " + target",
+            Extra::Agent => " + agent",
+        },
+        if paced { ", paced" } else { "" }
+    );
     println!(
-        "{name:<16} {voices:>7} {block:>7} {:>8.1} % {:>10.1} % {:>12.1} %",
+        "{name:<24} {voices:>7} {block:>7} {:>8.1} % {:>10.1} % {:>12.1} %",
         100.0 * mean,
         100.0 * p999,
         100.0 * worst

@@ -112,3 +112,45 @@ pub fn reward_press<S>(
     held[slot] = down;
     pressed.then_some(reward)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cc(cc: u8, value: f32) -> nice_plug::midi::NoteEvent<()> {
+        nice_plug::midi::NoteEvent::MidiCC {
+            timing: 0,
+            channel: 0,
+            cc,
+            value,
+        }
+    }
+
+    #[test]
+    fn a_feedback_controller_presses_once_per_push() {
+        let ccs = (20, 21);
+        let mut held = [false; 2];
+        let presses: Vec<Option<f32>> = [
+            cc(20, 1.0),
+            cc(20, 0.8), // still down: no second press
+            cc(21, 1.0),
+            cc(20, 0.0),
+            cc(20, 0.6),
+            cc(7, 1.0), // another controller
+            cc(21, 0.2),
+        ]
+        .iter()
+        .map(|e| reward_press(e, ccs, &mut held))
+        .collect();
+        assert_eq!(
+            presses,
+            vec![Some(1.0), None, Some(-1.0), None, Some(1.0), None, None]
+        );
+        assert_eq!(held, [true, false]);
+        // The mapping is the musician's: CC 7 can be "Reward +".
+        assert_eq!(
+            reward_press(&cc(7, 1.0), (7, 8), &mut [false; 2]),
+            Some(1.0)
+        );
+    }
+}
