@@ -9,6 +9,7 @@ use timbrespace_engine::model::{ModelFile, Scaling};
 
 use crate::dataset::{Dataset, Split};
 use crate::export::encode_means;
+use crate::factorisation::{pitch_geometry, PitchGeometry, BINS_PER_OCTAVE};
 use crate::labels::INSTRUMENT;
 use crate::linalg::{mean_and_covariance, top_eigen};
 use crate::objective::{kl_to_prior, mmd, MmdKernel};
@@ -20,6 +21,10 @@ use crate::vae::Vae;
 
 /// Test frames used for the MMD estimate (its cost is quadratic).
 const MMD_POINTS: usize = 2000;
+/// Test frames the pitch geometry is measured on.
+const GEOMETRY_FRAMES: usize = 2000;
+/// Largest transposition the pitch geometry probes, in log-frequency bins (half an octave).
+const GEOMETRY_SHIFT: usize = 12;
 /// Subspace-iteration steps for the PCA baseline.
 const PCA_ITERATIONS: usize = 40;
 
@@ -73,6 +78,8 @@ pub struct EvalReport {
     pub perceptual: Option<PerceptualScore>,
     /// The same with centroids of the test frames only (noisier: a few dozen notes each).
     pub perceptual_held_out: Option<PerceptualScore>,
+    /// How transposing test frames moves their codes (the soft factorisation's metrics).
+    pub pitch_geometry: PitchGeometry,
 }
 
 impl EvalReport {
@@ -180,7 +187,17 @@ pub fn evaluate(
             rated_of(&split.train).into_iter().chain(held_out).collect();
         perceptual = perceptual_score(&every_mu, latent, &every, ratings);
     }
+    let measured = n_test.min(GEOMETRY_FRAMES);
+    let pitch_geometry = pitch_geometry(
+        &test[..measured * dataset.bins],
+        dataset.bins,
+        GEOMETRY_SHIFT,
+        BINS_PER_OCTAVE,
+        seed,
+        &|x| Ok(vae.encode(x)?.0),
+    )?;
     Ok(EvalReport {
+        pitch_geometry,
         latent,
         test_frames: n_test,
         vae: recon_scores(&test, &vae_out, dataset.bins, sigma, scaling),

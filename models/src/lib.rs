@@ -9,6 +9,7 @@ pub mod dataset;
 pub mod demo;
 pub mod evaluate;
 pub mod export;
+pub mod factorisation;
 pub mod labels;
 pub mod linalg;
 pub mod midi;

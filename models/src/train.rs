@@ -18,6 +18,7 @@ use timbrespace_engine::model::TensorMap;
 
 use crate::adam::Adam;
 use crate::dataset::{Dataset, Split};
+use crate::factorisation::{soft_loss, FactoriseConfig, ShiftViews};
 use crate::objective::{reconstruction, Regularizer};
 use crate::perceptual::{PerceptualConfig, PerceptualTargets, PerceptualVariant};
 use crate::random::gaussian_vec;
@@ -52,6 +53,8 @@ pub struct TrainConfig {
     pub symbols: Option<SymbolSpec>,
     /// Add a perceptual term, when the run has perceptual targets.
     pub perceptual: Option<PerceptualConfig>,
+    /// Add the soft pitch factorisation term.
+    pub factorise: Option<FactoriseConfig>,
 }
 
 impl TrainConfig {
@@ -236,7 +239,8 @@ pub fn train(run: &TrainRun, config: &TrainConfig) -> Result<Trained, TrainError
         let weight = config.regularizer.weight(state.epoch);
         let perceptual_now = perceptual.map(|(c, t)| (c.variant, c.weight_at(state.epoch), t));
         let (mut loss_sum, mut seen) = (0.0, 0usize);
-        let (mut perceptual_sum, mut perceptual_batches) = (0.0, 0usize);
+        let mut perceptual_mean = TermMean::default();
+        let mut factorise_mean = TermMean::default();
         for batch in order.chunks(config.batch.max(2)).filter(|b| b.len() >= 2) {
             if run.stop.load(Ordering::Relaxed) {
                 let saved = save(&state, &adam, &best)?;
@@ -254,6 +258,7 @@ pub fn train(run: &TrainRun, config: &TrainConfig) -> Result<Trained, TrainError
                 Extras {
                     scan: scan.as_ref(),
                     perceptual: perceptual_now,
+                    factorise: config.factorise.as_ref(),
                 },
                 &mut adam,
                 run.dataset,
@@ -262,12 +267,9 @@ pub fn train(run: &TrainRun, config: &TrainConfig) -> Result<Trained, TrainError
                 weight,
                 &mut rng,
             )?;
-            let (loss, perceptual_term) = loss;
-            loss_sum += loss * batch.len() as f64;
-            if let Some(term) = perceptual_term {
-                perceptual_sum += term;
-                perceptual_batches += 1;
-            }
+            loss_sum += loss.total * batch.len() as f64;
+            perceptual_mean.add(loss.perceptual);
+            factorise_mean.add(loss.factorise);
             seen += batch.len();
             bar.inc(1);
             if state.step.is_multiple_of(8) {
@@ -344,14 +346,8 @@ pub fn train(run: &TrainRun, config: &TrainConfig) -> Result<Trained, TrainError
             frames_per_second,
             if state.best_epoch == state.epoch { "  *" } else { "" }
         );
-        let line = if perceptual_batches > 0 {
-            format!(
-                "{line}  perceptual {:.4}",
-                perceptual_sum / perceptual_batches as f64
-            )
-        } else {
-            line
-        };
+        let line = perceptual_mean.append(line, "perceptual");
+        let line = factorise_mean.append(line, "factorise");
         if run.show_progress {
             // indicatif hides the bar when stderr is not a terminal (logs, CI); keep the lines.
             if bar.is_hidden() {
@@ -390,6 +386,45 @@ struct Extras<'a> {
     scan: Option<&'a Scan<'a>>,
     /// The perceptual term's variant, current weight and targets.
     perceptual: Option<(PerceptualVariant, f64, &'a PerceptualTargets)>,
+    /// The soft pitch factorisation term.
+    factorise: Option<&'a FactoriseConfig>,
+}
+
+/// What a training step reports.
+struct StepLoss {
+    /// The loss per frame.
+    total: f64,
+    /// The perceptual term (unweighted), when it was on.
+    perceptual: Option<f64>,
+    /// The factorisation term (unweighted), when it was on.
+    factorise: Option<f64>,
+}
+
+/// The mean of an optional term over an epoch's batches, for the epoch line.
+#[derive(Default)]
+struct TermMean {
+    /// Sum of the batches' values.
+    sum: f64,
+    /// Batches with a value.
+    batches: usize,
+}
+
+impl TermMean {
+    fn add(&mut self, value: Option<f64>) {
+        if let Some(v) = value {
+            self.sum += v;
+            self.batches += 1;
+        }
+    }
+
+    /// `line` with "  NAME mean" appended when the term was on.
+    fn append(&self, line: String, name: &str) -> String {
+        if self.batches > 0 {
+            format!("{line}  {name} {:.4}", self.sum / self.batches as f64)
+        } else {
+            line
+        }
+    }
 }
 
 /// One optimiser step on `batch`; returns the batch's loss per frame.
@@ -403,7 +438,7 @@ fn train_step(
     regularizer: &Regularizer,
     weight: f64,
     rng: &mut fastrand::Rng,
-) -> Result<(f64, Option<f64>), TrainError> {
+) -> Result<StepLoss, TrainError> {
     let latent = vae.arch.latent;
     let x = gather(dataset, batch)?;
     let (mu, logvar) = vae.encode(&x)?;
@@ -430,6 +465,19 @@ fn train_step(
             }
         }
     }
+    let mut factorise = None;
+    if let Some(config) = extras.factorise {
+        let frames = x.flatten_all()?.to_vec1::<f32>()?;
+        let views = ShiftViews::sample(&frames, dataset.bins, config, rng)?;
+        let term = soft_loss(
+            &mu,
+            &vae.encode(&views.first)?.0,
+            &vae.encode(&views.second)?.0,
+            &views.targets,
+        )?;
+        factorise = Some(f64::from(term.to_scalar::<f32>()?));
+        loss = (loss + (term * config.weight)?)?;
+    }
     if let Some(scan) = extras.scan {
         if let Some((rows, y)) = scan.targets.batch(batch)? {
             let n = rows.dim(0)?;
@@ -450,7 +498,11 @@ fn train_step(
     }
     let grads = loss.backward()?;
     adam.step(&grads)?;
-    Ok((f64::from(loss.to_scalar::<f32>()?), perceptual))
+    Ok(StepLoss {
+        total: f64::from(loss.to_scalar::<f32>()?),
+        perceptual,
+        factorise,
+    })
 }
 
 /// Frames `indices` as a `(len, bins)` tensor.
@@ -534,11 +586,12 @@ fn fingerprint(run: &TrainRun, config: &TrainConfig) -> String {
         })
         .sum();
     format!(
-        "{:?}|{}|{:?}|{:?}|batch={}|seed={}|frames={}/{}|sum={checksum:.6e}",
+        "{:?}|{}|{:?}|{:?}|{:?}|batch={}|seed={}|frames={}/{}|sum={checksum:.6e}",
         config.arch,
         config.regularizer,
         config.symbols,
         config.perceptual,
+        config.factorise,
         config.batch,
         config.seed,
         run.split.train.len(),

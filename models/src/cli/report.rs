@@ -61,6 +61,11 @@ pub fn print_report(report: &EvalReport) {
             probe.classes
         );
     }
+    let g = &report.pitch_geometry;
+    println!(
+        "  pitch as a direction (transpositions of 1–12 quarter tones): same-way cos {:.3}, opposite-way cos {:.3}, up/down angle {:.0}°",
+        g.same_sign, g.opposite_sign, g.up_down_angle
+    );
     if let Some(p) = &report.perceptual {
         println!(
             "  timbre space: instrument-centroid distances vs human dissimilarity over {} instruments: Spearman {:.3}, Pearson {:.3}",

@@ -10,6 +10,7 @@ use timbrespace_engine::symbols::{DYNAMICS, INSTRUMENT};
 use timbrespace_models::dataset::Dataset;
 use timbrespace_models::evaluate::{evaluate, EvalReport};
 use timbrespace_models::export::{build_model_file, DataRecipe};
+use timbrespace_models::factorisation::{self, FactoriseConfig};
 use timbrespace_models::objective::{MmdKernel, Regularizer};
 use timbrespace_models::perceptual::{PerceptualConfig, PerceptualTargets, PerceptualVariant};
 use timbrespace_models::scan::{symbol_kinds, vocabulary, SymbolTargets};
@@ -155,6 +156,16 @@ pub struct TrainArgs {
     /// assets/timbre/README.md).
     #[arg(long)]
     pub timbre_ratings: Option<PathBuf>,
+    /// Soft pitch factorisation: weight of the term that makes transposition one direction of
+    /// the latent space (off when absent; 1–10 is a sensible range).
+    #[arg(long)]
+    pub factorise: Option<f64>,
+    /// Largest transposition of the factorisation's views, in log-frequency bins.
+    #[arg(long, default_value_t = 12)]
+    pub factorise_shift: usize,
+    /// Log-frequency bins per octave of the factorisation's transpositions (24–48).
+    #[arg(long, default_value_t = factorisation::BINS_PER_OCTAVE)]
+    pub bins_per_octave: usize,
 }
 
 /// Perceptual regulariser choice (thesis 3.4.2).
@@ -259,7 +270,29 @@ impl TrainArgs {
             seed: self.seed,
             symbols: None,
             perceptual: None,
+            factorise: self.factorise_config()?,
         })
+    }
+
+    /// The soft factorisation term's settings, or `None` when it is off.
+    fn factorise_config(&self) -> Result<Option<FactoriseConfig>> {
+        let Some(weight) = self.factorise else {
+            return Ok(None);
+        };
+        if !weight.is_finite() || weight < 0.0 {
+            bail!("--factorise must be a finite weight ≥ 0");
+        }
+        if !(1..=96).contains(&self.bins_per_octave) {
+            bail!("--bins-per-octave must be between 1 and 96");
+        }
+        if self.factorise_shift == 0 || self.factorise_shift > 4 * self.bins_per_octave {
+            bail!("--factorise-shift must be between 1 and four octaves of bins");
+        }
+        Ok(Some(FactoriseConfig {
+            weight,
+            max_shift: self.factorise_shift,
+            bins_per_octave: self.bins_per_octave,
+        }))
     }
 
     /// The perceptual term and its targets for `dataset`, or `None` when it is off; an error

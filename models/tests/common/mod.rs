@@ -79,6 +79,7 @@ pub fn tiny_config(arch: Architecture, epochs: usize) -> TrainConfig {
         seed: 3,
         symbols: None,
         perceptual: None,
+        factorise: None,
     }
 }
 
