@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use common::tiny_model::{tiny_model, LATENT};
 use timbrespace_engine::model::container::{decode, encode};
+use timbrespace_engine::model::manifest::PitchDirection;
 use timbrespace_engine::model::{DecoderKernel, ModelFile, ModelFileError};
 
 fn decode_all(model: &ModelFile, latents: &[f32]) -> Vec<f32> {
@@ -175,5 +176,35 @@ fn batched_decoding_matches_one_at_a_time() {
             assert!(*m >= 0.0);
             assert!((m - scaling.expand(*y)).abs() <= 1e-6 * m.max(1.0));
         }
+    }
+}
+
+#[test]
+fn a_pitch_direction_round_trips_and_a_broken_one_is_refused() {
+    let mut model = tiny_model(false, 2);
+    let latent = model.manifest.architecture.latent;
+    let direction = PitchDirection {
+        per_semitone: (0..latent).map(|i| 0.1 * i as f32 - 0.05).collect(),
+        explained: 0.9,
+    };
+    model.manifest.pitch_direction = Some(direction.clone());
+    let back = ModelFile::from_bytes(&model.to_bytes().expect("bytes")).expect("loads");
+    assert_eq!(back.manifest.pitch_direction, Some(direction));
+    let broken = [
+        vec![0.1; latent + 1],
+        vec![0.0; latent],
+        vec![f32::NAN; latent],
+    ];
+    for per_semitone in broken {
+        let mut bad = model.manifest.clone();
+        bad.pitch_direction = Some(PitchDirection {
+            per_semitone,
+            explained: 0.9,
+        });
+        let err = ModelFile::new(bad, model.tensors.clone()).err();
+        assert!(
+            matches!(&err, Some(ModelFileError::Manifest(m)) if m.contains("pitch direction")),
+            "{err:?}"
+        );
     }
 }

@@ -122,9 +122,14 @@ fn decoder_kernel_never_allocates() {
 
 #[test]
 fn note_player_and_symbol_kernels_never_allocate() {
-    use timbrespace_engine::player::{NoteEvent, NotePlayer};
+    use timbrespace_engine::model::manifest::PitchDirection;
+    use timbrespace_engine::player::{NoteEvent, NotePlayer, PlayMode};
     use timbrespace_engine::symbols::SymbolReader;
-    let model = common::tiny_model::tiny_symbol_model(5);
+    let mut model = common::tiny_model::tiny_symbol_model(5);
+    model.manifest.pitch_direction = Some(PitchDirection {
+        per_semitone: vec![0.1, -0.05, 0.0, 0.02],
+        explained: 0.9,
+    });
     let mode = PhaseMode::Rtpghi(Lookahead::One);
     let mut player = NotePlayer::new(&model, mode, 4, 100).expect("player");
     let mut reader = SymbolReader::new(&model).expect("valid").expect("symbols");
@@ -159,6 +164,18 @@ fn note_player_and_symbol_kernels_never_allocate() {
         });
         player.handle(NoteEvent::AllNotesOff);
         for _ in 0..20 {
+            player.render(&mut out);
+        }
+        // Transposed notes, and free mode moving along the pitch direction.
+        player.set_transpose(1.5);
+        player.set_root_key(55.0);
+        for mode in [PlayMode::Notes, PlayMode::Free] {
+            player.set_mode(mode);
+            player.handle(NoteEvent::NoteOn {
+                channel: 0,
+                key: 62,
+                velocity: 90,
+            });
             player.render(&mut out);
         }
         player.reset();

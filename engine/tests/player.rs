@@ -4,8 +4,10 @@
 mod common;
 
 use common::tiny_model::{tiny_model, tiny_symbol_model};
+use timbrespace_engine::model::manifest::PitchDirection;
+use timbrespace_engine::model::ModelFile;
 use timbrespace_engine::phase::rtpghi::Lookahead;
-use timbrespace_engine::player::{NoteEvent, NotePlayer, PlayerError};
+use timbrespace_engine::player::{NoteEvent, NotePlayer, PlayerError, DEFAULT_ROOT_KEY};
 use timbrespace_engine::voice::PhaseMode;
 
 const MODE: PhaseMode = PhaseMode::Rtpghi(Lookahead::One);
@@ -164,4 +166,72 @@ fn a_chord_decoded_in_one_batch_equals_its_notes_played_alone() {
         error <= 1e-4 * peak,
         "batched mix differs by {error} (peak {peak})"
     );
+}
+
+/// `key` played alone for 40 blocks of 100 samples with `setup` applied first.
+fn played(model: &ModelFile, key: u8, setup: &dyn Fn(&mut NotePlayer)) -> Vec<f32> {
+    let mut p = NotePlayer::new(model, MODE, 2, 256).expect("player");
+    setup(&mut p);
+    p.handle(on(key));
+    let mut out = vec![0.0; 4000];
+    for block in out.chunks_mut(100) {
+        p.render(block);
+    }
+    out
+}
+
+/// The tiny audio-only model with a pitch direction along its first latent axis.
+fn model_with_direction() -> ModelFile {
+    let mut model = tiny_model(false, 3);
+    let latent = model.manifest.architecture.latent;
+    let mut per_semitone = vec![0.0; latent];
+    per_semitone[0] = 0.3;
+    model.manifest.pitch_direction = Some(PitchDirection {
+        per_semitone,
+        explained: 1.0,
+    });
+    model
+}
+
+#[test]
+fn free_mode_keys_move_along_the_pitch_direction_from_the_root_key() {
+    let model = model_with_direction();
+    let none = |_: &mut NotePlayer| {};
+    // The root key plays the control point itself: the same as a model without direction.
+    let mut plain = model.clone();
+    plain.manifest.pitch_direction = None;
+    let root = played(&model, DEFAULT_ROOT_KEY, &none);
+    assert_eq!(root, played(&plain, DEFAULT_ROOT_KEY, &none));
+    // Other keys move; without a direction every key plays the same point.
+    let up = played(&model, DEFAULT_ROOT_KEY + 2, &none);
+    assert_ne!(up, root);
+    assert_eq!(played(&plain, DEFAULT_ROOT_KEY + 2, &none), root);
+    // Transpose, a bend and a lower root key are the same move as a higher key.
+    let transposed = played(&model, DEFAULT_ROOT_KEY, &|p| p.set_transpose(2.0));
+    assert_eq!(transposed, up);
+    let rooted = played(&model, DEFAULT_ROOT_KEY, &|p| {
+        p.set_root_key(f32::from(DEFAULT_ROOT_KEY) - 2.0)
+    });
+    assert_eq!(rooted, up);
+    let bent = played(&model, DEFAULT_ROOT_KEY, &|p| {
+        p.handle(NoteEvent::PitchBend {
+            channel: 0,
+            semitones: 2.0,
+        })
+    });
+    assert_eq!(bent, up);
+    // Absurd values fall back to no transposition and the default root.
+    let absurd = played(&model, DEFAULT_ROOT_KEY, &|p| {
+        p.set_transpose(f32::NAN);
+        p.set_root_key(f32::INFINITY);
+    });
+    assert_eq!(absurd, root);
+}
+
+#[test]
+fn notes_mode_transpose_is_the_same_as_playing_another_key() {
+    let model = tiny_symbol_model(7);
+    let transposed = played(&model, 60, &|p| p.set_transpose(3.0));
+    assert_eq!(transposed, played(&model, 63, &|_| {}));
+    assert_ne!(transposed, played(&model, 60, &|_| {}));
 }

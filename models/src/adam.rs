@@ -3,6 +3,7 @@
 
 use candle_core::backprop::GradStore;
 use candle_core::{Result, Tensor, Var};
+use candle_nn::VarMap;
 use timbrespace_engine::model::TensorMap;
 
 use crate::vae::to_tensor32;
@@ -36,6 +37,18 @@ impl Adam {
             })
             .collect::<Result<_>>()?;
         Ok(Adam { vars, step: 0, lr })
+    }
+
+    /// An optimiser over every variable of `varmap`.
+    pub fn for_varmap(varmap: &VarMap, lr: f64) -> Result<Self> {
+        let named: Vec<(String, Var)> = varmap
+            .data()
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("variable map poisoned".into()))?
+            .iter()
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect();
+        Self::new(named, lr)
     }
 
     /// One update from `grads`; variables without a gradient are left alone.

@@ -9,7 +9,7 @@ use timbrespace_engine::model::{ModelFile, Scaling};
 
 use crate::dataset::{Dataset, Split};
 use crate::export::encode_means;
-use crate::factorisation::{pitch_geometry, PitchGeometry, BINS_PER_OCTAVE};
+use crate::factorisation::{PitchGeometry, ShiftMoves, BINS_PER_OCTAVE};
 use crate::labels::INSTRUMENT;
 use crate::linalg::{mean_and_covariance, top_eigen};
 use crate::objective::{kl_to_prior, mmd, MmdKernel};
@@ -80,6 +80,9 @@ pub struct EvalReport {
     pub perceptual_held_out: Option<PerceptualScore>,
     /// How transposing test frames moves their codes (the soft factorisation's metrics).
     pub pitch_geometry: PitchGeometry,
+    /// Those moves on their first two principal axes, with their shifts in bins (for the plot).
+    #[serde(skip)]
+    pub pitch_moves: Vec<(f64, f64, i32)>,
 }
 
 impl EvalReport {
@@ -188,16 +191,18 @@ pub fn evaluate(
         perceptual = perceptual_score(&every_mu, latent, &every, ratings);
     }
     let measured = n_test.min(GEOMETRY_FRAMES);
-    let pitch_geometry = pitch_geometry(
+    let moves = ShiftMoves::measure(
         &test[..measured * dataset.bins],
         dataset.bins,
         GEOMETRY_SHIFT,
         BINS_PER_OCTAVE,
-        seed,
         &|x| Ok(vae.encode(x)?.0),
     )?;
+    let pitch_geometry = moves.geometry(seed);
+    let pitch_moves = moves.principal_plane();
     Ok(EvalReport {
         pitch_geometry,
+        pitch_moves,
         latent,
         test_frames: n_test,
         vae: recon_scores(&test, &vae_out, dataset.bins, sigma, scaling),

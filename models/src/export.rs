@@ -6,17 +6,22 @@ use std::collections::BTreeMap;
 use candle_core::Device;
 use timbrespace_engine::axes::{AxisBasis, DescriptorMap, LatentAxes};
 use timbrespace_engine::model::file::{POINTS_LABELS, POINTS_MU};
-use timbrespace_engine::model::manifest::{Manifest, Provenance, FORMAT_NAME, FORMAT_VERSION};
+use timbrespace_engine::model::manifest::{
+    Manifest, PitchDirection, Provenance, FORMAT_NAME, FORMAT_VERSION,
+};
 use timbrespace_engine::model::{ModelFile, ModelFileError, Tensor32, TensorMap};
 
 use crate::dataset::{Dataset, DatasetOptions, Split};
+use crate::factorisation::{FactoriseConfig, ShiftMoves};
 use crate::projection::{fit_ica, fit_pca};
 use crate::scan::vocabulary;
-use crate::train::{gather, TrainConfig, Trained};
+use crate::train::{gather, TrainConfig, Trained, DIRECTION_VAR};
 use crate::trajectory::fit_trajectories;
 use crate::vae::{export_vars, Vae};
 use timbrespace_engine::symbols::trajectory::{ATTACK_TENSOR, RELEASE_TENSOR};
 
+/// Training frames the pitch direction is fitted on.
+const DIRECTION_FRAMES: usize = 1000;
 /// Frames encoded per batch.
 const ENCODE_BATCH: usize = 1024;
 /// Points per side of the descriptor maps stored in the model.
@@ -38,6 +43,21 @@ pub fn encode_means(
     Ok(out)
 }
 
+/// The mean of the latent means of a dataset file's frames (its centre in the latent space;
+/// zeros for a file without frames).
+pub fn file_centre(vae: &Vae, dataset: &Dataset, file: usize) -> candle_core::Result<Vec<f32>> {
+    let frames: Vec<usize> = dataset.files[file].frames.clone().collect();
+    let latent = vae.arch.latent;
+    let mut centre = vec![0.0f32; latent];
+    for z in encode_means(vae, dataset, &frames)?.chunks_exact(latent) {
+        centre
+            .iter_mut()
+            .zip(z)
+            .for_each(|(c, v)| *c += v / frames.len() as f32);
+    }
+    Ok(centre)
+}
+
 /// Latent means of raw scaled frames (`n × bins`).
 pub fn encode_frames(vae: &Vae, frames: &[f32]) -> candle_core::Result<Vec<f32>> {
     let bins = vae.arch.bins;
@@ -47,6 +67,37 @@ pub fn encode_frames(vae: &Vae, frames: &[f32]) -> candle_core::Result<Vec<f32>>
         out.extend(vae.encode(&x)?.0.flatten_all()?.to_vec1::<f32>()?);
     }
     Ok(out)
+}
+
+/// The transposition direction learned with a model trained with the soft pitch
+/// factorisation (taken out of the weights), with the share of the latent moves of up to
+/// [`DIRECTION_FRAMES`] transposed training frames it explains.
+fn pitch_direction(
+    vae: &Vae,
+    tensors: &mut TensorMap,
+    dataset: &Dataset,
+    split: &Split,
+    config: &FactoriseConfig,
+) -> Result<PitchDirection, ExportError> {
+    let per_bin = tensors
+        .remove(DIRECTION_VAR)
+        .ok_or_else(|| candle_core::Error::Msg("the learned pitch direction is missing".into()))?
+        .data;
+    let step = (split.train.len() / DIRECTION_FRAMES).max(1);
+    let picked: Vec<usize> = split.train.iter().step_by(step).copied().collect();
+    let frames = gather(dataset, &picked)?.flatten_all()?.to_vec1::<f32>()?;
+    let moves = ShiftMoves::measure(
+        &frames,
+        dataset.bins,
+        config.max_shift,
+        config.bins_per_octave,
+        &|x| Ok(vae.encode(x)?.0),
+    )?;
+    let bins_per_semitone = config.bins_per_octave as f32 / 12.0;
+    Ok(PitchDirection {
+        explained: moves.explained_by(&per_bin) as f32,
+        per_semitone: per_bin.iter().map(|v| v * bins_per_semitone).collect(),
+    })
 }
 
 /// Why a model could not be assembled.
@@ -121,6 +172,16 @@ pub fn build_model_file(
             None
         }
     };
+    let pitch_direction = match &config.factorise {
+        Some(factorise) => Some(pitch_direction(
+            &trained.vae,
+            &mut tensors,
+            dataset,
+            split,
+            factorise,
+        )?),
+        None => None,
+    };
     let manifest = Manifest {
         format: FORMAT_NAME.into(),
         version: FORMAT_VERSION,
@@ -150,6 +211,7 @@ pub fn build_model_file(
         scores: BTreeMap::new(),
         symbols,
         descriptor_maps: None,
+        pitch_direction,
     };
     let model = ModelFile::new(manifest, tensors)?;
     let axes = LatentAxes::new(&model, AxisBasis::Pca)?;

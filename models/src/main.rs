@@ -52,6 +52,8 @@ enum Command {
     Timbre(cli::timbre::TimbreArgs),
     /// Evaluate the co-exploration agent with simulated musicians against a random walk.
     AgentSim(cli::agent_sim::AgentSimArgs),
+    /// Learn a pitch factor linear in pitch from scales by physical symmetry (SPS).
+    Sps(cli::sps::SpsArgs),
 }
 
 fn main() -> Result<()> {
@@ -70,6 +72,7 @@ fn main() -> Result<()> {
         Command::Timbre(args) => cli::timbre::run(&args),
         Command::Path(args) => cli::path::run(&args),
         Command::AgentSim(args) => cli::agent_sim::run(&args),
+        Command::Sps(args) => cli::sps::run(&args),
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use timbrespace_engine::grid::TfGrid;
 use timbrespace_engine::metrics::spectral_convergence_db;
 use timbrespace_engine::model::{DecoderKernel, ModelFile, ModelFileError};
-use timbrespace_engine::stft::magnitude_stft;
+use timbrespace_engine::stft::{magnitude_stft, StftConfig};
 use timbrespace_engine::voice::{PhaseMode, SpectrogramSource, Voice};
 
 use crate::audio_file::MonoAudio;
@@ -78,15 +78,7 @@ pub fn render_latents(
         }
         kernel.decode_magnitudes(z, grid.frame_mut(j));
     }
-    let mut voice = Voice::new(&stft, mode);
-    let latency = voice.latency_samples();
-    let len = latents.len() * stft.hop() + stft.n_fft();
-    let mut out = vec![0.0; len + latency];
-    let mut source = SpectrogramSource::new(&grid, false);
-    for block in out.chunks_mut(BLOCK) {
-        voice.render(block, &mut source);
-    }
-    out.drain(..latency);
+    let out = render_grid(&stft, &grid, mode);
     let consistency_db = spectral_convergence_db(&stft, &grid, &out);
     Ok(Rendering {
         audio: MonoAudio {
@@ -96,6 +88,21 @@ pub fn render_latents(
         magnitudes: grid,
         consistency_db,
     })
+}
+
+/// Magnitude frames (`grid`, linear magnitudes on `stft`'s bins) resynthesised with `mode`
+/// through the engine's voice, latency removed: `frames · hop + n_fft` samples.
+pub fn render_grid(stft: &StftConfig, grid: &TfGrid<f32>, mode: PhaseMode) -> Vec<f32> {
+    let mut voice = Voice::new(stft, mode);
+    let latency = voice.latency_samples();
+    let len = grid.frames() * stft.hop() + stft.n_fft();
+    let mut out = vec![0.0; len + latency];
+    let mut source = SpectrogramSource::new(grid, false);
+    for block in out.chunks_mut(BLOCK) {
+        voice.render(block, &mut source);
+    }
+    out.drain(..latency);
+    out
 }
 
 /// `frames` latent points on the straight line from `a` to `b`.

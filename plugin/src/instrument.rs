@@ -185,6 +185,8 @@ impl Instrument {
             controls.instrument.clamp(0.0, 1.0) * instruments.saturating_sub(1) as f32,
         );
         self.player.set_envelope(controls.envelope);
+        self.player.set_transpose(controls.transpose);
+        self.player.set_root_key(controls.root_key);
         self.rotated = controls.axes;
         (self.rotated[0], self.rotated[1]) = rotate(
             controls.axes[0],

@@ -11,7 +11,7 @@ use timbrespace_engine::axes::AxisBasis;
 use timbrespace_engine::descriptors::Descriptor;
 use timbrespace_engine::phase::refined::RefineSettings;
 use timbrespace_engine::phase::rtpghi::Lookahead;
-use timbrespace_engine::player::{Envelope, PlayMode};
+use timbrespace_engine::player::{Envelope, PlayMode, DEFAULT_ROOT_KEY};
 use timbrespace_engine::voice::PhaseMode;
 
 use crate::agent::SavedAgent;
@@ -20,6 +20,8 @@ use crate::agent::SavedAgent;
 pub const AXES: usize = 16;
 /// Each axis spans ± this many standard deviations of the training points.
 pub const AXIS_SIGMAS: f32 = 3.0;
+/// The Transpose parameter's range, semitones either way.
+pub const TRANSPOSE_RANGE: f32 = 24.0;
 
 /// Where notes get their sound.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,6 +235,14 @@ pub struct TimbrespaceParams {
     /// Pitch-bend range in semitones.
     #[id = "bend-range"]
     pub bend_range: IntParam,
+    /// Transposition of every note in semitones: notes mode moves the pitch symbol, free mode
+    /// moves along the model's learned pitch direction.
+    #[id = "transpose"]
+    pub transpose: FloatParam,
+    /// The key at which free mode plays the sound untransposed (models with a pitch
+    /// direction).
+    #[id = "root-key"]
+    pub root_key: IntParam,
     /// Phase reconstruction mode.
     #[id = "phase"]
     pub phase: EnumParam<PhaseParam>,
@@ -333,6 +343,23 @@ impl TimbrespaceParams {
                 .with_value_to_string(formatters::v2s_f32_percentage(0))
                 .with_string_to_value(formatters::s2v_f32_percentage()),
             release: seconds("Release", 0.4, 0.005, 10.0),
+            transpose: FloatParam::new(
+                "Transpose",
+                0.0,
+                FloatRange::Linear {
+                    min: -TRANSPOSE_RANGE,
+                    max: TRANSPOSE_RANGE,
+                },
+            )
+            .with_unit(" st")
+            .with_step_size(0.01),
+            root_key: IntParam::new(
+                "Root key",
+                i32::from(DEFAULT_ROOT_KEY),
+                IntRange::Linear { min: 0, max: 127 },
+            )
+            .with_value_to_string(formatters::v2s_i32_key_formatter())
+            .with_string_to_value(formatters::s2v_i32_key_formatter()),
             bend_range: IntParam::new("Bend range", 2, IntRange::Linear { min: 0, max: 24 })
                 .with_unit(" st"),
             phase: EnumParam::new("Phase", PhaseParam::Rtpghi),
@@ -415,6 +442,8 @@ impl TimbrespaceParams {
                 release: self.release.value(),
             },
             bend_range: self.bend_range.value() as f32,
+            transpose: self.transpose.value(),
+            root_key: self.root_key.value() as f32,
             phase: self.phase.value(),
             target: self.target.value().descriptor(),
             target_amount: self.target_value.value(),
@@ -479,6 +508,10 @@ pub struct Controls {
     pub envelope: Envelope,
     /// Pitch-bend range in semitones.
     pub bend_range: f32,
+    /// Transposition of every note, semitones.
+    pub transpose: f32,
+    /// The key free mode plays untransposed.
+    pub root_key: f32,
     /// Phase reconstruction.
     pub phase: PhaseParam,
     /// The descriptor voices follow, if any.

@@ -363,7 +363,9 @@ fn state_round_trips_and_a_missing_model_falls_back_to_the_default() {
         let b = unsafe { ptr.unmodulated_normalized_value() };
         assert!((a - b).abs() < 1e-6, "{id}: {a} → {b}");
     }
-    assert_eq!(plugin_controls(&plugin), plugin_controls(&restored));
+    // Skewed ranges map a normalised value back to a plain one within float rounding.
+    let rounded = |p: &Timbrespace| format!("{:.5?}", plugin_controls(p));
+    assert_eq!(rounded(&plugin), rounded(&restored));
     assert_eq!(restored.parameters().editor.read().colour_by, "instrument");
 
     // Activation with a saved model that is gone: the default plays, and the editor says so.

@@ -220,6 +220,16 @@ impl ModelFile {
                 ));
             }
         }
+        if let Some(pitch) = &m.pitch_direction {
+            let finite = pitch.per_semitone.iter().all(|v| v.is_finite());
+            let moves = pitch.per_semitone.iter().any(|&v| v != 0.0);
+            if pitch.per_semitone.len() != arch.latent || !finite || !moves {
+                return bad(format!(
+                    "the pitch direction must be {} finite values, not all zero",
+                    arch.latent
+                ));
+            }
+        }
         if let Some(spec) = &m.symbols {
             let known = |k: &String| m.labels.iter().any(|l| &l.name == k);
             if spec.kinds.is_empty() || !spec.kinds.iter().all(known) {

@@ -46,6 +46,30 @@ pub struct Manifest {
     /// them; editors draw them instead of decoding a grid at load.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub descriptor_maps: Option<DescriptorMapInfo>,
+    /// The latent direction along which the model transposes, when it was trained with the
+    /// soft pitch factorisation (issue 8); players then transpose any position along it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pitch_direction: Option<PitchDirection>,
+}
+
+/// A learned transposition direction: z + n·`per_semitone` sounds n semitones higher.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PitchDirection {
+    /// The latent move of one semitone up (one value per latent dimension).
+    pub per_semitone: Vec<f32>,
+    /// Share of the latent moves of transposed training frames that this one direction
+    /// explains (1 = transposition is exactly this line everywhere); tells users how far to
+    /// trust it.
+    pub explained: f32,
+}
+
+impl PitchDirection {
+    /// Moves `z` by `semitones` along the direction (allocation-free; for the audio thread).
+    pub fn transpose(&self, z: &mut [f32], semitones: f32) {
+        for (v, step) in z.iter_mut().zip(&self.per_semitone) {
+            *v += semitones * step;
+        }
+    }
 }
 
 /// The grid of the stored descriptor maps: `size × size` points over ±`span` σ of axes 1–2 of

@@ -1,5 +1,6 @@
 //! One note's state and the frame source that turns it into magnitudes hop by hop.
 
+use crate::model::manifest::PitchDirection;
 use crate::symbols::{NotePhase, SymbolEncoder, SymbolPoint, Trajectories};
 use crate::voice::FrameSource;
 
@@ -177,7 +178,12 @@ impl NoteState {
                     .zip(offset.iter())
                     .for_each(|(z, o)| *z += o);
             }
-            LatentSource::Fixed(z) => self.next_z.copy_from_slice(z),
+            LatentSource::Free { point, pitch } => {
+                self.next_z.copy_from_slice(point);
+                if let Some((direction, offset)) = pitch {
+                    direction.transpose(&mut self.next_z, f32::from(self.key) + *offset);
+                }
+            }
         }
         self.phase = match self.phase {
             NotePhase::Held(t) => NotePhase::Held(t.saturating_add(1)),
@@ -212,8 +218,15 @@ pub enum LatentSource<'a> {
         /// Instrument position.
         instrument: f32,
     },
-    /// This point for every note (free navigation: MIDI only gates and scales).
-    Fixed(&'a [f32]),
+    /// This point for every note (free navigation): MIDI gates and scales it and, when the
+    /// model has a pitch direction, transposes it.
+    Free {
+        /// The point.
+        point: &'a [f32],
+        /// The model's pitch direction and the semitones added to the note's key to give its
+        /// transposition (bend + Transpose − root key); `None`: every key plays the point.
+        pitch: Option<(&'a PitchDirection, f32)>,
+    },
 }
 
 /// A voice's frame for the hop about to start, prepared (and batch-decoded) by the player.

@@ -13,6 +13,7 @@ pub use envelope::Envelope;
 
 use envelope::{Adsr, EnvelopeSteps};
 
+use crate::model::manifest::PitchDirection;
 use crate::model::{DecoderKernel, ModelFile, ModelFileError};
 use crate::steering::{SteerState, Steering, Target};
 use crate::symbols::{NotePhase, SymbolEncoder, SymbolVocabulary, Trajectories};
@@ -82,6 +83,9 @@ pub enum PlayMode {
     /// The control point itself; MIDI only gates and scales the sound.
     Free,
 }
+
+/// The key free mode plays untransposed until told otherwise (middle C).
+pub const DEFAULT_ROOT_KEY: u8 = 60;
 
 /// Largest steering move per hop until [`NotePlayer::set_target`] says otherwise, in σ.
 const DEFAULT_MAX_STEP: f32 = 0.2;
@@ -173,6 +177,13 @@ pub struct NotePlayer {
     last_plane: [f32; 2],
     /// Scratch: the control point plus one voice's steering displacement.
     voice_control: Vec<f32>,
+    /// The model's learned transposition direction, if it has one: free mode then plays
+    /// MIDI keys by moving along it.
+    pitch: Option<PitchDirection>,
+    /// Semitones every note is transposed by (the Transpose control).
+    transpose: f32,
+    /// The key at which free mode plays the control point untransposed.
+    root_key: f32,
 }
 
 impl NotePlayer {
@@ -238,6 +249,9 @@ impl NotePlayer {
             max_step: DEFAULT_MAX_STEP,
             last_plane: [0.0; 2],
             voice_control: vec![0.0; latent],
+            pitch: model.manifest.pitch_direction.clone(),
+            transpose: 0.0,
+            root_key: f32::from(DEFAULT_ROOT_KEY),
         })
     }
 
@@ -356,6 +370,31 @@ impl NotePlayer {
             let x = z.get(j).copied().unwrap_or(0.0);
             *c = if x.is_finite() { x } else { 0.0 };
         }
+    }
+
+    /// Transposes every note by `semitones` (non-finite: none). Notes mode moves their pitch
+    /// symbol; free mode moves along the model's pitch direction, if it has one.
+    pub fn set_transpose(&mut self, semitones: f32) {
+        self.transpose = if semitones.is_finite() {
+            semitones
+        } else {
+            0.0
+        };
+    }
+
+    /// Sets the key at which free mode plays the control point untransposed (keys above and
+    /// below move along the pitch direction).
+    pub fn set_root_key(&mut self, key: f32) {
+        self.root_key = if key.is_finite() {
+            key.clamp(0.0, 127.0)
+        } else {
+            f32::from(DEFAULT_ROOT_KEY)
+        };
+    }
+
+    /// Whether free mode can transpose: the model has a learned pitch direction.
+    pub fn has_pitch_direction(&self) -> bool {
+        self.pitch.is_some()
     }
 
     /// Sets the amplitude envelope of every voice (sounding notes follow from their current
@@ -523,7 +562,8 @@ impl NotePlayer {
             if !v.note.is_active() || v.until_step() != 0 {
                 continue;
             }
-            let bend = self.channels[usize::from(v.note.channel()) % CHANNELS].bend;
+            let bend =
+                self.channels[usize::from(v.note.channel()) % CHANNELS].bend + self.transpose;
             self.voice_control.copy_from_slice(&self.control);
             if let Some(steering) = &self.steering {
                 steering.update(&mut v.steer, self.target, v.note.point_z(), self.max_step);
@@ -538,7 +578,10 @@ impl NotePlayer {
                     bend,
                     instrument: self.instrument,
                 },
-                _ => LatentSource::Fixed(&self.voice_control),
+                _ => LatentSource::Free {
+                    point: &self.voice_control,
+                    pitch: self.pitch.as_ref().map(|p| (p, bend - self.root_key)),
+                },
             };
             v.prepared = if v.note.advance(&mut source) {
                 self.batch_z[rows * latent..(rows + 1) * latent].copy_from_slice(v.note.point_z());

@@ -79,6 +79,7 @@ pub fn tiny_model(conv: bool, seed: u64) -> ModelFile {
         }],
         training: Provenance::default(),
         descriptor_maps: None,
+        pitch_direction: None,
         scores: BTreeMap::new(),
         symbols: None,
     };

@@ -10,13 +10,17 @@ use timbrespace_engine::model::file::{POINTS_LABELS, POINTS_MU};
 use timbrespace_engine::model::ModelFile;
 use timbrespace_models::dataset::Dataset;
 use timbrespace_models::evaluate::evaluate;
+use timbrespace_models::factorisation::BINS_PER_OCTAVE;
 use timbrespace_models::plots::{descriptor_heat_map, latent_map, training_curves};
 use timbrespace_models::projection::Projection;
 use timbrespace_models::symbol_eval::evaluate_symbols;
 use timbrespace_models::timbre_ratings::TimbreRatings;
+use timbrespace_models::transposition::{transposition_score, TRANSPOSED_SOUNDS};
 
 use super::data_args::options_of_model;
-use super::report::{print_comparison, print_import, print_report, print_symbol_report};
+use super::report::{
+    print_comparison, print_import, print_report, print_symbol_report, print_transposition,
+};
 
 /// Options of `eval`.
 #[derive(Args, Debug)]
@@ -74,23 +78,53 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     if let Some(symbols) = &symbols {
         print_symbol_report(symbols);
     }
+    let transposition = transposition_score(&model, &dataset, &split, TRANSPOSED_SOUNDS)?;
+    if let Some(score) = &transposition {
+        print_transposition(score);
+    }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let json = args.out.join("report.json");
-    let both =
-        serde_json::json!({ "reconstruction": report, "symbols": symbols, "baseline": baseline });
+    let both = serde_json::json!({ "reconstruction": report, "symbols": symbols, "transposition": transposition, "baseline": baseline });
     std::fs::write(&json, serde_json::to_string_pretty(&both)?)
         .with_context(|| format!("cannot write {}", json.display()))?;
     training_curves(&args.out.join("curves.png"), &training.history)?;
     let written = draw_latent_maps(&model, &args.out)?;
+    draw_pitch_moves(&report.pitch_moves, &args.out)?;
     draw_descriptor_maps(&model, &args.out)?;
     println!(
-        "wrote {}, curves.png, {} latent maps and {} descriptor maps to {}",
+        "wrote {}, curves.png, pitch_moves.png, {} latent maps and {} descriptor maps to {}",
         json.display(),
         written,
         Descriptor::ALL.len(),
         args.out.display()
     );
+    Ok(())
+}
+
+/// `pitch_moves.png`: the latent moves of transposed test frames on their first two principal
+/// axes, coloured by the transposition in semitones (one line through the origin, ordered by
+/// shift, when pitch is a direction).
+fn draw_pitch_moves(moves: &[(f64, f64, i32)], out: &Path) -> Result<()> {
+    let mut shifts: Vec<i32> = moves.iter().map(|m| m.2).collect();
+    shifts.sort_unstable();
+    shifts.dedup();
+    let names: Vec<String> = shifts
+        .iter()
+        .map(|&bins| format!("{:+.1} st", f64::from(bins) * 12.0 / BINS_PER_OCTAVE as f64))
+        .collect();
+    let points: Vec<(f64, f64)> = moves.iter().map(|m| (m.0, m.1)).collect();
+    let classes: Vec<Option<usize>> = moves
+        .iter()
+        .map(|m| shifts.binary_search(&m.2).ok())
+        .collect();
+    latent_map(
+        &out.join("pitch_moves.png"),
+        "latent moves of transposed test frames (PCA of the moves)",
+        &points,
+        &classes,
+        &names,
+    )?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ pub mod model_io;
 pub mod path;
 pub mod render;
 pub mod report;
+pub mod sps;
 pub mod timbre;
 pub mod train;
 pub mod transcribe;

@@ -74,6 +74,15 @@ pub struct RenderArgs {
     /// With --midi: play only the part on this MIDI channel (1–16).
     #[arg(long, requires = "midi", value_parser = clap::value_parser!(u8).range(1..=16))]
     pub channel: Option<u8>,
+    /// Transpose the trajectory by this many semitones along the model's learned pitch
+    /// direction (models trained with --factorise).
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        allow_hyphen_values = true,
+        conflicts_with = "midi"
+    )]
+    pub transpose: f32,
     /// Length in seconds.
     #[arg(long, default_value_t = 2.0)]
     pub seconds: f64,
@@ -124,6 +133,20 @@ pub fn render(args: &RenderArgs) -> Result<()> {
     } else {
         morph_ends(&model)?
     };
+    let (mut a, mut b) = (a, b);
+    if args.transpose != 0.0 {
+        if !args.transpose.is_finite() || args.transpose.abs() > 48.0 {
+            bail!("--transpose {} is outside ±48 semitones", args.transpose);
+        }
+        let Some(direction) = &model.manifest.pitch_direction else {
+            bail!(
+                "{} has no learned pitch direction to transpose along; train it with --factorise",
+                args.model.display()
+            );
+        };
+        direction.transpose(&mut a, args.transpose);
+        direction.transpose(&mut b, args.transpose);
+    }
     let rendering = render_morph(&model, &a, &b, args.seconds, args.output.phase.mode()?)?;
     write_rendering(rendering, args.output.rate, &args.out, &what)
 }

@@ -3,6 +3,7 @@
 use timbrespace_models::dataset::Dataset;
 use timbrespace_models::evaluate::{EvalReport, ReconScores};
 use timbrespace_models::symbol_eval::SymbolReport;
+use timbrespace_models::transposition::{self, TranspositionScore};
 
 /// What an import kept and skipped.
 pub fn print_import(dataset: &Dataset) {
@@ -65,6 +66,12 @@ pub fn print_report(report: &EvalReport) {
     println!(
         "  pitch as a direction (transpositions of 1–12 quarter tones): same-way cos {:.3}, opposite-way cos {:.3}, up/down angle {:.0}°",
         g.same_sign, g.opposite_sign, g.up_down_angle
+    );
+    println!(
+        "    across sounds cos {:.3}, first singular value {:.1} % of each sound's shift grid, one global direction explains {:.1} % of the moves",
+        g.across_sounds,
+        100.0 * g.first_singular_share,
+        100.0 * g.explained_by_direction
     );
     if let Some(p) = &report.perceptual {
         println!(
@@ -225,6 +232,35 @@ fn decimal(value: f64) -> String {
         format!("{value:.2}")
     } else {
         "n/a".into()
+    }
+}
+
+/// Prints how well the stored pitch direction transposes.
+pub fn print_transposition(score: &TranspositionScore) {
+    println!(
+        "transposition along the stored pitch direction ({} test sounds, ±{} semitones): {:.1} % within ±{} cents, median error {:.0} cents",
+        score.sounds,
+        transposition::RANGE,
+        100.0 * score.in_tune,
+        transposition::TOLERANCE_CENTS,
+        score.median_abs_cents
+    );
+    let steps: Vec<String> = score
+        .per_step
+        .iter()
+        .map(|(n, e)| format!("{n:+}: {e:.0}"))
+        .collect();
+    println!("  median |error| per step, cents: {}", steps.join("  "));
+}
+
+/// Headline transposition scores kept in the manifest.
+pub fn record_transposition(
+    scores: &mut std::collections::BTreeMap<String, f64>,
+    score: &TranspositionScore,
+) {
+    scores.insert("transpose_in_tune".into(), score.in_tune);
+    if score.median_abs_cents.is_finite() {
+        scores.insert("transpose_median_cents".into(), score.median_abs_cents);
     }
 }
 

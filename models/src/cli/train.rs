@@ -18,9 +18,13 @@ use timbrespace_models::symbol_eval::evaluate_symbols;
 use timbrespace_models::timbre_ratings::TimbreRatings;
 use timbrespace_models::train::{train, TrainConfig, TrainRun};
 use timbrespace_models::trajectory::template_frames;
+use timbrespace_models::transposition::{transposition_score, TRANSPOSED_SOUNDS};
 
 use super::data_args::DataArgs;
-use super::report::{print_import, print_report, print_symbol_report, record_symbol_scores};
+use super::report::{
+    print_import, print_report, print_symbol_report, print_transposition, record_symbol_scores,
+    record_transposition,
+};
 
 /// Set by Ctrl-C; the training loop saves a checkpoint and stops.
 static STOP: AtomicBool = AtomicBool::new(false);
@@ -166,6 +170,11 @@ pub struct TrainArgs {
     /// Log-frequency bins per octave of the factorisation's transpositions (24–48).
     #[arg(long, default_value_t = factorisation::BINS_PER_OCTAVE)]
     pub bins_per_octave: usize,
+    /// With --factorise: weight of decoding transposed views from the code moved along the
+    /// learned pitch direction (higher: truer transposition in the plugin, poorer
+    /// reconstruction).
+    #[arg(long, default_value_t = 0.5)]
+    pub factorise_decode: f64,
 }
 
 /// Perceptual regulariser choice (thesis 3.4.2).
@@ -288,8 +297,12 @@ impl TrainArgs {
         if self.factorise_shift == 0 || self.factorise_shift > 4 * self.bins_per_octave {
             bail!("--factorise-shift must be between 1 and four octaves of bins");
         }
+        if !self.factorise_decode.is_finite() || self.factorise_decode < 0.0 {
+            bail!("--factorise-decode must be a finite weight ≥ 0");
+        }
         Ok(Some(FactoriseConfig {
             weight,
+            decode_weight: self.factorise_decode,
             max_shift: self.factorise_shift,
             bins_per_octave: self.bins_per_octave,
         }))
@@ -451,6 +464,10 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if let Some(symbols) = evaluate_symbols(&model, &dataset, &split, args.seed)? {
         record_symbol_scores(&mut model.manifest.scores, &symbols);
         print_symbol_report(&symbols);
+    }
+    if let Some(score) = transposition_score(&model, &dataset, &split, TRANSPOSED_SOUNDS)? {
+        record_transposition(&mut model.manifest.scores, &score);
+        print_transposition(&score);
     }
     model.save(&args.out)?;
     println!(

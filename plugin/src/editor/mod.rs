@@ -122,11 +122,25 @@ impl EditorApp {
     /// Model name, latent size, the load field and any message.
     fn header(&mut self, ui: &mut Ui) {
         let status = self.shared.status.lock().clone();
-        let latent = self.shared.model.read().manifest.architecture.latent;
+        let (latent, pitch) = {
+            let model = self.shared.model.read();
+            let m = &model.manifest;
+            (
+                m.architecture.latent,
+                m.pitch_direction.as_ref().map(|p| p.explained),
+            )
+        };
         ui.horizontal(|ui| {
             ui.heading("Timbrespace");
             ui.label(format!("model: {}", status.model_name));
             ui.label(format!("latent size {latent}"));
+            ui.label(match pitch {
+                Some(explained) => format!(
+                    "free-mode keys transpose along its pitch direction ({:.0} % of the encoder's transpositions)",
+                    100.0 * explained.max(0.0)
+                ),
+                None => "no pitch direction: free-mode keys only gate".into(),
+            });
         });
         ui.horizontal(|ui| {
             ui.label("Model file");
@@ -262,6 +276,8 @@ impl EditorApp {
                 &p.sustain,
                 &p.release,
                 &p.bend_range,
+                &p.transpose,
+                &p.root_key,
                 &p.target,
                 &p.target_value,
                 &p.gain,

@@ -1,0 +1,528 @@
+//! Physical symmetry for a pitch factor (SPS: Liu, Chin, Huang, Xia, NeurIPS 2023; DESIGN §7).
+//! An encoder maps each note of a scale to z; a prior model R predicts the next note's z from
+//! the last [`CONTEXT`] codes; and R is made to commute with random translations S of the first
+//! latent coordinate: S⁻¹ R S must predict as well as R. A melody moved up keeps its steps, so
+//! the only coordinate that can carry such translations is one linear in pitch.
+//!
+//! The data is the paper's setting rebuilt from the soundfont notes: 15-note major scales up
+//! and back down from every start pitch an instrument and dynamics level have all the notes
+//! of, each note one sustained frame.
+
+use std::collections::BTreeMap;
+
+use candle_core::{DType, Device, Module, Tensor, D};
+use candle_nn::{linear, Linear, VarBuilder, VarMap};
+use serde::Serialize;
+use timbrespace_engine::grid::TfGrid;
+use timbrespace_engine::model::manifest::{ArchKind, Architecture};
+use timbrespace_engine::phase::rtpghi::Lookahead;
+use timbrespace_engine::pitch::{pitch_track, YinSettings};
+use timbrespace_engine::symbols::{DYNAMICS, INSTRUMENT, OCTAVE, PITCH, PITCH_CLASSES};
+use timbrespace_engine::voice::PhaseMode;
+
+use crate::adam::Adam;
+use crate::dataset::Dataset;
+use crate::factorisation::transpose;
+use crate::objective::{kl_to_prior, reconstruction};
+use crate::random::gaussian_vec;
+use crate::synth::render_grid;
+use crate::train::gather;
+use crate::vae::{seeded_init, Vae};
+
+/// Semitones of a 15-note major scale up and back down, from its first note.
+pub const SCALE: [i32; 15] = [0, 2, 4, 5, 7, 9, 11, 12, 11, 9, 7, 5, 4, 2, 0];
+/// Codes the prior sees: three steps are enough to know where in a major scale a note is.
+pub const CONTEXT: usize = 4;
+/// Decoder standard deviation in the scaled domain (as the main models').
+const SIGMA: f32 = 0.1;
+/// Frames of each rendering the synthesis score measures.
+const RENDER_FRAMES: usize = 48;
+/// Pitch-factor values the synthesis score sweeps per test note.
+const SWEEP: usize = 9;
+
+/// SPS settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpsConfig {
+    /// Latent size (at least 2): coordinate 0 is the pitch factor, the rest timbre.
+    pub latent: usize,
+    /// Hidden width of the encoder, decoder and prior.
+    pub hidden: usize,
+    /// Random translations K per step (0: no symmetry, the paper's ablation).
+    pub translations: usize,
+    /// Translations are uniform in ± this, in latent units.
+    pub shift_range: f32,
+    /// Passes over the scales.
+    pub epochs: usize,
+    /// Scales per step.
+    pub batch: usize,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Weight of the latent-space prediction and symmetry terms (ℓ2 in latent units, small
+    /// beside the reconstruction terms unless weighted up).
+    pub prior_weight: f64,
+    /// Weight of the KL term (it fixes the latent scale the ℓ2 terms are measured in).
+    pub beta: f64,
+    /// Seed of the weights, batches and translations.
+    pub seed: u64,
+}
+
+impl Default for SpsConfig {
+    fn default() -> Self {
+        Self {
+            latent: 4,
+            hidden: 256,
+            translations: 4,
+            shift_range: 1.0,
+            epochs: 60,
+            batch: 32,
+            lr: 1e-3,
+            beta: 1.0,
+            prior_weight: 100.0,
+            seed: 0,
+        }
+    }
+}
+
+/// Why SPS could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum SpsError {
+    /// candle failed.
+    #[error("SPS training failed: {0}")]
+    Candle(#[from] candle_core::Error),
+    /// The notes carry no pitch, octave or instrument labels.
+    #[error("SPS needs notes labelled with pitch, octave and instrument (the soundfont notes dataset has them)")]
+    Unlabelled,
+    /// No instrument has a full major scale.
+    #[error("no instrument and dynamics level has all eight notes of any major scale")]
+    NoScales,
+}
+
+/// The class name of `file`'s label of `kind`, if it has one.
+pub fn file_label<'a>(dataset: &'a Dataset, file: usize, kind: &str) -> Option<&'a str> {
+    let k = dataset.label_sets.iter().position(|l| l.name == kind)?;
+    let c = dataset.files[file].labels[k]?;
+    Some(dataset.label_sets[k].classes[c].as_str())
+}
+
+/// The MIDI key of `file` from its pitch-class and octave labels.
+pub fn file_key(dataset: &Dataset, file: usize) -> Option<i32> {
+    let class = |kind: &str| file_label(dataset, file, kind);
+    let name = class(PITCH)?;
+    let pc = PITCH_CLASSES.iter().position(|&p| p == name)? as i32;
+    let octave: i32 = class(OCTAVE)?.parse().ok()?;
+    Some(12 * (octave + 1) + pc)
+}
+
+/// Scales over a dataset's frames.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleSet {
+    /// Per scale, the frame of each of its [`SCALE`] notes.
+    pub scales: Vec<[usize; SCALE.len()]>,
+    /// Per scale, its first key.
+    pub starts: Vec<i32>,
+    /// Per scale, its instrument-and-dynamics group.
+    pub groups: Vec<usize>,
+    /// Per group, the frames of all its notes: a scale's timbre is read from a random one of
+    /// them, so that it cannot tell the scale's register and pitch must pass the pitch factor.
+    pub members: Vec<Vec<usize>>,
+}
+
+impl ScaleSet {
+    /// Every full major scale of `dataset`, each note one frame chosen by `frame_of` (from the
+    /// file index; `None` leaves the note out).
+    pub fn build(
+        dataset: &Dataset,
+        frame_of: &dyn Fn(usize) -> Option<usize>,
+    ) -> Result<Self, SpsError> {
+        let kind = |name: &str| dataset.label_sets.iter().position(|l| l.name == name);
+        let instrument = kind(INSTRUMENT).ok_or(SpsError::Unlabelled)?;
+        let dynamics = kind(DYNAMICS);
+        // (instrument, dynamics) → key → frame.
+        let mut groups: BTreeMap<(usize, Option<usize>), BTreeMap<i32, usize>> = BTreeMap::new();
+        for (f, file) in dataset.files.iter().enumerate() {
+            let (Some(key), Some(inst)) = (file_key(dataset, f), file.labels[instrument]) else {
+                continue;
+            };
+            let dyn_class = dynamics.and_then(|d| file.labels[d]);
+            if let Some(frame) = frame_of(f) {
+                groups
+                    .entry((inst, dyn_class))
+                    .or_default()
+                    .insert(key, frame);
+            }
+        }
+        if groups.is_empty() {
+            return Err(SpsError::Unlabelled);
+        }
+        let mut set = Self {
+            scales: Vec::new(),
+            starts: Vec::new(),
+            groups: Vec::new(),
+            members: groups
+                .values()
+                .map(|n| n.values().copied().collect())
+                .collect(),
+        };
+        for (group, notes) in groups.values().enumerate() {
+            for &start in notes.keys() {
+                let frames: Option<Vec<usize>> = SCALE
+                    .iter()
+                    .map(|s| notes.get(&(start + s)).copied())
+                    .collect();
+                if let Some(frames) = frames.and_then(|f| <[usize; 15]>::try_from(f).ok()) {
+                    set.scales.push(frames);
+                    set.starts.push(start);
+                    set.groups.push(group);
+                }
+            }
+        }
+        if set.scales.is_empty() {
+            return Err(SpsError::NoScales);
+        }
+        Ok(set)
+    }
+}
+
+/// A two-layer perceptron (ReLU between).
+struct Perceptron {
+    hidden: Linear,
+    out: Linear,
+}
+
+impl Perceptron {
+    fn new(
+        inputs: usize,
+        hidden: usize,
+        outputs: usize,
+        vb: VarBuilder,
+    ) -> candle_core::Result<Self> {
+        Ok(Self {
+            hidden: linear(inputs, hidden, vb.pp("dense0"))?,
+            out: linear(hidden, outputs, vb.pp("dense1"))?,
+        })
+    }
+}
+
+impl Module for Perceptron {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        self.out.forward(&self.hidden.forward(x)?.relu()?)
+    }
+}
+
+/// The SPS model: a VAE of the main models' shape and the prior R.
+pub struct SpsModel {
+    /// Encoder and decoder.
+    pub vae: Vae,
+    /// The pitch factors of the last [`CONTEXT`] notes → the next note's.
+    prior: Perceptron,
+    /// Its variables.
+    varmap: VarMap,
+}
+
+impl SpsModel {
+    fn new(bins: usize, config: &SpsConfig) -> candle_core::Result<Self> {
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        let arch = Architecture {
+            kind: ArchKind::Mlp,
+            bins,
+            latent: config.latent,
+            hidden: vec![config.hidden],
+            conv: None,
+            sigma: SIGMA,
+        };
+        let vae = Vae::new(&arch, &vb)?;
+        let prior = Perceptron::new(CONTEXT, config.hidden, 1, vb.pp("sps.prior"))?;
+        seeded_init(&varmap, config.seed)?;
+        Ok(Self { vae, prior, varmap })
+    }
+
+    /// Latent means of scaled frames `(n, bins)`.
+    pub fn encode(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        Ok(self.vae.encode(x)?.0)
+    }
+}
+
+/// The symmetry S: pitch factors `(n, width)` (every column a pitch factor) moved by `delta`
+/// `(n, 1)`, row by row; with −delta it is S⁻¹.
+pub fn translate(pitch: &Tensor, delta: &Tensor) -> candle_core::Result<Tensor> {
+    pitch.broadcast_add(delta)
+}
+
+/// Mean over rows of the squared distance.
+fn distance(a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
+    (a - b)?.sqr()?.sum(D::Minus1)?.mean_all()
+}
+
+/// The loss of one batch of scales.
+fn batch_loss(
+    model: &SpsModel,
+    dataset: &Dataset,
+    set: &ScaleSet,
+    batch: &[usize],
+    config: &SpsConfig,
+    rng: &mut fastrand::Rng,
+) -> candle_core::Result<Tensor> {
+    let scales: Vec<[usize; 15]> = batch.iter().map(|&i| set.scales[i]).collect();
+    let (n, steps, latent) = (scales.len(), SCALE.len(), config.latent);
+    let frames: Vec<usize> = scales.iter().flatten().copied().collect();
+    let x = gather(dataset, &frames)?;
+    let (mu, logvar) = model.vae.encode(&x)?;
+    let eps = Tensor::from_vec(
+        gaussian_vec(rng, n * steps * latent),
+        (n * steps, latent),
+        &Device::Cpu,
+    )?;
+    let z = (&mu + (logvar.affine(0.5, 0.0)?.exp()? * eps)?)?;
+    let sigma = f64::from(SIGMA);
+    // A scale keeps one timbre: every note is decoded from its own pitch factor and the timbre
+    // coordinates of another note of its instrument and dynamics, at a random pitch, so that
+    // pitch — absolute, not relative to the scale — has to pass through the pitch factor.
+    let codes = z.reshape((n, steps, latent))?;
+    let pitch = codes.narrow(2, 0, 1)?.reshape((n, steps))?;
+    let partners: Vec<usize> = batch
+        .iter()
+        .map(|&i| {
+            let members = &set.members[set.groups[i]];
+            members[rng.usize(0..members.len())]
+        })
+        .collect();
+    let timbre = model
+        .vae
+        .encode(&gather(dataset, &partners)?)?
+        .0
+        .narrow(1, 1, latent - 1)?;
+    let own = Tensor::cat(
+        &[
+            pitch.reshape((n * steps, 1))?,
+            timbre
+                .unsqueeze(1)?
+                .broadcast_as((n, steps, latent - 1))?
+                .reshape((n * steps, latent - 1))?,
+        ],
+        1,
+    )?;
+    let mut loss = (reconstruction(&x, &model.vae.decode(&own)?, sigma)?
+        + (kl_to_prior(&mu, &logvar)? * config.beta)?)?;
+    // Every position of every scale: the pitch factors of the last CONTEXT notes, the next
+    // note's, and the next note's frame.
+    let (mut contexts, mut targets, mut next) = (Vec::new(), Vec::new(), Vec::new());
+    for t in CONTEXT - 1..steps - 1 {
+        contexts.push(pitch.narrow(1, t + 1 - CONTEXT, CONTEXT)?);
+        targets.push(pitch.narrow(1, t + 1, 1)?);
+        next.extend(scales.iter().map(|s| s[t + 1]));
+    }
+    let positions = contexts.len();
+    let contexts = Tensor::cat(&contexts, 0)?;
+    let targets = Tensor::cat(&targets, 0)?;
+    let timbres = Tensor::cat(&vec![timbre; positions], 0)?;
+    let next = gather(dataset, &next)?;
+    let decode_next = |p: &Tensor| -> candle_core::Result<Tensor> {
+        let z = Tensor::cat(&[p, &timbres], 1)?;
+        reconstruction(&next, &model.vae.decode(&z)?, sigma)
+    };
+    let predicted = model.prior.forward(&contexts)?;
+    let w = config.prior_weight;
+    loss = ((loss + (distance(&predicted, &targets)? * w)?)? + decode_next(&predicted)?)?;
+    let rows = contexts.dim(0)?;
+    for _ in 0..config.translations {
+        let delta: Vec<f32> = (0..rows)
+            .map(|_| (2.0 * rng.f32() - 1.0) * config.shift_range)
+            .collect();
+        let delta = Tensor::from_vec(delta, (rows, 1), &Device::Cpu)?;
+        let moved = model.prior.forward(&translate(&contexts, &delta)?)?;
+        let back = translate(&moved, &delta.neg()?)?;
+        let terms = (((distance(&back, &predicted)? + distance(&back, &targets)?)? * w)?
+            + decode_next(&back)?)?;
+        loss = (loss + (terms / config.translations as f64)?)?;
+    }
+    Ok(loss)
+}
+
+/// Trains an SPS model on `scales`; returns it with the mean loss per epoch.
+pub fn train_sps(
+    dataset: &Dataset,
+    scales: &ScaleSet,
+    config: &SpsConfig,
+) -> Result<(SpsModel, Vec<f64>), SpsError> {
+    let model = SpsModel::new(dataset.bins, config)?;
+    let mut adam = Adam::for_varmap(&model.varmap, config.lr)?;
+    let mut rng = fastrand::Rng::with_seed(config.seed);
+    let mut order: Vec<usize> = (0..scales.scales.len()).collect();
+    let mut history = Vec::with_capacity(config.epochs);
+    for _ in 0..config.epochs {
+        rng.shuffle(&mut order);
+        let (mut sum, mut batches) = (0.0, 0usize);
+        for chunk in order.chunks(config.batch.max(1)) {
+            let loss = batch_loss(&model, dataset, scales, chunk, config, &mut rng)?;
+            sum += f64::from(loss.to_scalar::<f32>()?);
+            batches += 1;
+            adam.step(&loss.backward()?)?;
+        }
+        history.push(sum / batches.max(1) as f64);
+    }
+    Ok((model, history))
+}
+
+/// How linear the learned pitch factor is in pitch.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SpsScores {
+    /// R² of a line fitted from true pitch (key + detune) to the pitch factor of test notes.
+    pub embedding_r2: f64,
+    /// The same with each instrument's own offset removed (pitch and factor centred per
+    /// instrument): how linear the factor is within an instrument's range.
+    pub within_instrument_r2: f64,
+    /// R² of a line fitted from the pitch factor to the YIN pitch (in semitones) of test
+    /// notes decoded with the factor swept over the training range.
+    pub synthesis_r2: f64,
+    /// Test notes measured.
+    pub notes: usize,
+    /// Of the sweep's renderings, those voiced (the synthesis R² is over them).
+    pub voiced: usize,
+    /// Learned factor units per semitone (the slope of the embedding fit).
+    pub units_per_semitone: f64,
+}
+
+/// A held-out note: its frame, key and instrument (any group index).
+pub type TestNote = (usize, i32, usize);
+
+/// Scores `model` on `test` notes: each frame detuned by a random fraction of a
+/// semitone (`seed`), encoded, and decoded with its pitch factor swept.
+pub fn score_sps(
+    model: &SpsModel,
+    dataset: &Dataset,
+    test: &[TestNote],
+    seed: u64,
+) -> Result<SpsScores, SpsError> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let bins = dataset.bins;
+    let mut detuned = vec![0.0; test.len() * bins];
+    let mut pitch = Vec::with_capacity(test.len());
+    for ((frame, key, _), out) in test.iter().zip(detuned.chunks_exact_mut(bins)) {
+        let cents = rng.i32(-49..=49);
+        transpose(dataset.frame(*frame), cents, 1200, out);
+        pitch.push(f64::from(*key) + f64::from(cents) / 100.0);
+    }
+    let x = Tensor::from_vec(detuned, (test.len(), bins), &Device::Cpu)?;
+    let codes = model.encode(&x)?.to_vec2::<f32>()?;
+    let factor: Vec<f64> = codes.iter().map(|z| f64::from(z[0])).collect();
+    let (embedding_r2, slope) = line_fit(&pitch, &factor);
+    let groups: Vec<usize> = test.iter().map(|t| t.2).collect();
+    let (within_instrument_r2, _) = line_fit(&centred(&pitch, &groups), &centred(&factor, &groups));
+    let (lo, hi) = factor
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    let stft = dataset
+        .signal
+        .stft()
+        .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+    let rate = dataset.signal.sample_rate as f32;
+    let (mut swept, mut heard) = (Vec::new(), Vec::new());
+    for z in codes.iter().step_by((codes.len() / 40).max(1)) {
+        for s in 0..SWEEP {
+            let mut z = z.clone();
+            z[0] = (lo + (hi - lo) * s as f64 / (SWEEP - 1) as f64) as f32;
+            let decoded = model
+                .vae
+                .decode(&Tensor::from_vec(z.clone(), (1, z.len()), &Device::Cpu)?)?
+                .flatten_all()?
+                .to_vec1::<f32>()?;
+            let mut grid = TfGrid::zeros(RENDER_FRAMES, bins);
+            for j in 0..RENDER_FRAMES {
+                for (o, &v) in grid.frame_mut(j).iter_mut().zip(&decoded) {
+                    *o = dataset.scaling.expand(v.max(0.0));
+                }
+            }
+            let audio = render_grid(&stft, &grid, PhaseMode::Rtpghi(Lookahead::One));
+            let middle = &audio[audio.len() / 4..3 * audio.len() / 4];
+            let track = pitch_track(middle, rate, 2048, 512, &YinSettings::default());
+            let mut voiced: Vec<f32> = track.iter().flatten().copied().collect();
+            if voiced.len() * 2 > track.len() {
+                voiced.sort_by(f32::total_cmp);
+                let f = voiced[voiced.len() / 2];
+                swept.push(f64::from(z[0]));
+                heard.push(69.0 + 12.0 * f64::from(f / 440.0).log2());
+            }
+        }
+    }
+    Ok(SpsScores {
+        embedding_r2,
+        within_instrument_r2,
+        synthesis_r2: line_fit(&swept, &heard).0,
+        notes: test.len(),
+        voiced: swept.len(),
+        units_per_semitone: slope,
+    })
+}
+
+/// `values` minus the mean of their group.
+fn centred(values: &[f64], groups: &[usize]) -> Vec<f64> {
+    let mut sums: BTreeMap<usize, (f64, usize)> = BTreeMap::new();
+    for (&v, &g) in values.iter().zip(groups) {
+        let e = sums.entry(g).or_default();
+        e.0 += v;
+        e.1 += 1;
+    }
+    values
+        .iter()
+        .zip(groups)
+        .map(|(&v, g)| v - sums[g].0 / sums[g].1 as f64)
+        .collect()
+}
+
+/// R² and slope of the least-squares line y ≈ a + b·x (NaN for fewer than 3 points).
+pub fn line_fit(x: &[f64], y: &[f64]) -> (f64, f64) {
+    let n = x.len().min(y.len());
+    if n < 3 {
+        return (f64::NAN, f64::NAN);
+    }
+    let mean = |v: &[f64]| v[..n].iter().sum::<f64>() / n as f64;
+    let (mx, my) = (mean(x), mean(y));
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for i in 0..n {
+        sxy += (x[i] - mx) * (y[i] - my);
+        sxx += (x[i] - mx).powi(2);
+        syy += (y[i] - my).powi(2);
+    }
+    if sxx <= 0.0 || syy <= 0.0 {
+        return (0.0, 0.0);
+    }
+    (sxy * sxy / (sxx * syy), sxy / sxx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_translation_and_its_inverse_are_the_identity() -> candle_core::Result<()> {
+        let pitch = Tensor::from_vec(
+            (0..2 * CONTEXT)
+                .map(|i| i as f32 * 0.37 - 2.0)
+                .collect::<Vec<f32>>(),
+            (2, CONTEXT),
+            &Device::Cpu,
+        )?;
+        let delta = Tensor::from_vec(vec![0.8f32, -1.3], (2, 1), &Device::Cpu)?;
+        let moved = translate(&pitch, &delta)?;
+        // S moves every pitch factor of a row by that row's delta …
+        let diff = (&moved - &pitch)?.to_vec2::<f32>()?;
+        for (row, d) in diff.iter().zip([0.8f32, -1.3]) {
+            assert!(row.iter().all(|v| (v - d).abs() < 1e-6), "{row:?}");
+        }
+        // … and S⁻¹ ∘ S is the identity.
+        let back = translate(&moved, &delta.neg()?)?;
+        let error = (back - &pitch)?.abs()?.max_all()?.to_scalar::<f32>()?;
+        assert!(error < 1e-6, "{error}");
+        Ok(())
+    }
+
+    #[test]
+    fn line_fit_gives_r2_and_slope() {
+        let x = [0.0, 1.0, 2.0, 3.0];
+        let (r2, slope) = line_fit(&x, &[1.0, 3.0, 5.0, 7.0]);
+        assert!((r2 - 1.0).abs() < 1e-12 && (slope - 2.0).abs() < 1e-12);
+        let (r2, _) = line_fit(&x, &[1.0, -1.0, 1.0, -1.0]);
+        assert!(r2 < 0.3, "{r2}");
+    }
+}
