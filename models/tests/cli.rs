@@ -256,6 +256,10 @@ fn every_command_works_on_a_tiny_model() {
     );
     let message = fails(&["render", "m.tsm", "--from", "1,2", "--to", "3,4"], &dir);
     assert!(message.contains("3 comma-separated values"), "{message}");
+    let message = fails(&["render", "m.tsm", "--transpose", "2"], &dir);
+    assert!(message.contains("train it with --factorise"), "{message}");
+    let message = fails(&["render", "m.tsm", "--transpose", "60"], &dir);
+    assert!(message.contains("semitones within ±48"), "{message}");
     assert!(fails(&["train", "toy", "--latent", "100"], &dir).contains("2–64"));
     assert!(!fails(&["decode", "m.tsm", "nope.csv"], &dir).contains("panicked"));
     std::fs::remove_dir_all(&dir).expect("cleans up");

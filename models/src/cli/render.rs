@@ -136,7 +136,10 @@ pub fn render(args: &RenderArgs) -> Result<()> {
     let (mut a, mut b) = (a, b);
     if args.transpose != 0.0 {
         if !args.transpose.is_finite() || args.transpose.abs() > 48.0 {
-            bail!("--transpose {} is outside ±48 semitones", args.transpose);
+            bail!(
+                "--transpose takes a number of semitones within ±48, not {}",
+                args.transpose
+            );
         }
         let Some(direction) = &model.manifest.pitch_direction else {
             bail!(
