@@ -9,7 +9,7 @@ use timbrespace_engine::model::{ModelFile, Scaling};
 
 use crate::dataset::{Dataset, Split};
 use crate::export::encode_means;
-use crate::factorisation::{PitchGeometry, ShiftMoves, BINS_PER_OCTAVE};
+use crate::factorisation::{ShiftGeometry, ShiftMoves, BINS_PER_OCTAVE};
 use crate::labels::INSTRUMENT;
 use crate::linalg::{mean_and_covariance, top_eigen};
 use crate::objective::{kl_to_prior, mmd, MmdKernel};
@@ -79,7 +79,7 @@ pub struct EvalReport {
     /// The same with centroids of the test frames only (noisier: a few dozen notes each).
     pub perceptual_held_out: Option<PerceptualScore>,
     /// How transposing test frames moves their codes (the soft factorisation's metrics).
-    pub pitch_geometry: PitchGeometry,
+    pub pitch_geometry: ShiftGeometry,
     /// Those moves on their first two principal axes, with their shifts in bins (for the plot).
     #[serde(skip)]
     pub pitch_moves: Vec<(f64, f64, i32)>,

@@ -54,6 +54,8 @@ enum Command {
     AgentSim(cli::agent_sim::AgentSimArgs),
     /// Learn a pitch factor linear in pitch from scales by physical symmetry (SPS).
     Sps(cli::sps::SpsArgs),
+    /// Factor pitch from time in a multi-frame patch model (soft factorisation, both halves).
+    Patches(Box<cli::patches::PatchArgs>),
 }
 
 fn main() -> Result<()> {
@@ -73,6 +75,7 @@ fn main() -> Result<()> {
         Command::Path(args) => cli::path::run(&args),
         Command::AgentSim(args) => cli::agent_sim::run(&args),
         Command::Sps(args) => cli::sps::run(&args),
+        Command::Patches(args) => cli::patches::run(&args),
     }
 }
 

@@ -5,6 +5,7 @@ pub mod data_args;
 pub mod dataset;
 pub mod eval;
 pub mod model_io;
+pub mod patches;
 pub mod path;
 pub mod render;
 pub mod report;
