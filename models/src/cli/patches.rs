@@ -24,6 +24,10 @@ pub struct PatchArgs {
     /// Weight of the soft factorisation term (the model without it is trained beside).
     #[arg(long, default_value_t = PatchConfig::default().weight)]
     pub weight: f64,
+    /// Gaussian blur along log-frequency, in bins, of the encoder's view of each patch (0 =
+    /// none).
+    #[arg(long, default_value_t = PatchConfig::default().blur)]
+    pub blur: f64,
     /// Weight of the SIGReg term on the codes (0 = off).
     #[arg(long, default_value_t = 0.0)]
     pub sigreg: f64,
@@ -60,6 +64,9 @@ pub fn run(args: &PatchArgs) -> Result<()> {
     if !(2..=256).contains(&args.patch_frames) {
         anyhow::bail!("--patch-frames must be 2–256, not {}", args.patch_frames);
     }
+    if !(0.0..=48.0).contains(&args.blur) {
+        anyhow::bail!("--blur must be 0–48 log-frequency bins, not {}", args.blur);
+    }
     if !(0.0..=1e6).contains(&args.sigreg) {
         anyhow::bail!("--sigreg must be between 0 and 10⁶, not {}", args.sigreg);
     }
@@ -89,6 +96,7 @@ pub fn run(args: &PatchArgs) -> Result<()> {
             max_pitch: args.max_pitch,
             max_time: args.max_time,
             sigreg: args.sigreg,
+            blur: args.blur,
             epochs: args.epochs,
             seed: args.seed,
             ..PatchConfig::default()

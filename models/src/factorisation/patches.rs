@@ -2,7 +2,8 @@
 //! main models' MLP shape over patches of `frames` consecutive log-frequency frames from each
 //! note's start, trained with the soft factorisation term over transpositions (whole
 //! log-frequency bins) and time shifts (whole frames), both exact, zero-filled and never
-//! wrapping, and optionally SIGReg on the batch's codes.
+//! wrapping, and optionally SIGReg on the batch's codes. The encoder reads its patches
+//! through a Gaussian blur along log-frequency (see [`PatchConfig::blur`]).
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
@@ -49,6 +50,9 @@ pub struct PatchConfig {
     pub max_time: usize,
     /// Weight of SIGReg on the codes (0: off).
     pub sigreg: f64,
+    /// Standard deviation, in log-frequency bins, of the Gaussian blur along log-frequency the
+    /// encoder sees its patches through (0: none; the decoder still predicts the sharp patch).
+    pub blur: f64,
     /// Weight of the KL term.
     pub beta: f64,
     /// Passes over the notes.
@@ -71,6 +75,7 @@ impl Default for PatchConfig {
             max_pitch: 12,
             max_time: 4,
             sigreg: 0.0,
+            blur: 4.0,
             beta: 1.0,
             epochs: 100,
             batch: 64,
@@ -171,6 +176,11 @@ impl PatchSet {
 pub struct PatchModel {
     /// Encoder and decoder over flattened patches.
     pub vae: Vae,
+    /// The encoder's blur along log-frequency as a `(bins, bins)` matrix applied on the
+    /// right, when on. A partial about one bin wide shifted a bin up or down gives two input
+    /// moves that share the partial's removal, so a sharp-eyed encoder's moves for ±1 bin are
+    /// far from opposite; blurred, a small transposition is a small, signed change.
+    blur: Option<Tensor>,
     /// Its variables.
     varmap: VarMap,
     /// Frames per patch.
@@ -193,8 +203,12 @@ impl PatchModel {
         };
         let vae = Vae::new(&arch, &vb)?;
         seeded_init(&varmap, config.seed)?;
+        let blur = (config.blur > 0.0)
+            .then(|| gaussian_blur(bins, config.blur))
+            .transpose()?;
         Ok(Self {
             vae,
+            blur,
             varmap,
             frames,
             bins,
@@ -203,7 +217,15 @@ impl PatchModel {
 
     /// Latent means of patches `(n, frames, bins)`.
     pub fn encode(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        Ok(self.vae.encode(x)?.0)
+        Ok(self.posterior(x)?.0)
+    }
+
+    /// Posterior parameters (μ, log σ²) of patches `(n, frames, bins)`.
+    fn posterior(&self, x: &Tensor) -> candle_core::Result<(Tensor, Tensor)> {
+        match &self.blur {
+            Some(blur) => self.vae.encode(&x.broadcast_matmul(blur)?),
+            None => self.vae.encode(x),
+        }
     }
 
     /// Reconstructions of `patches` (`n × frames × bins`) from their latent means.
@@ -223,6 +245,22 @@ pub struct PatchEpoch {
     pub factorise: f64,
     /// SIGReg (0 when off).
     pub sigreg: f64,
+}
+
+/// A `(bins, bins)` matrix that blurs rows along their length with a Gaussian of `sigma`
+/// bins, each output normalised to unit gain (so the edges are not darkened).
+fn gaussian_blur(bins: usize, sigma: f64) -> candle_core::Result<Tensor> {
+    let mut matrix = vec![0.0f32; bins * bins];
+    for out in 0..bins {
+        let weights: Vec<f64> = (0..bins)
+            .map(|i| (-0.5 * ((i as f64 - out as f64) / sigma).powi(2)).exp())
+            .collect();
+        let total: f64 = weights.iter().sum();
+        for (i, w) in weights.iter().enumerate() {
+            matrix[i * bins + out] = (w / total) as f32;
+        }
+    }
+    Tensor::from_vec(matrix, (bins, bins), &Device::Cpu)
 }
 
 /// Two random shifts, each a transposition or a time shift with even odds.
@@ -250,7 +288,7 @@ fn batch_loss(
     let shape = [n, frames, bins];
     let sigma = f64::from(SIGMA);
     let x = Tensor::from_slice(&anchors, shape.as_slice(), &Device::Cpu)?;
-    let (mu, logvar) = model.vae.encode(&x)?;
+    let (mu, logvar) = model.posterior(&x)?;
     let eps = Tensor::from_vec(
         gaussian_vec(rng, n * config.latent),
         mu.shape(),
@@ -421,3 +459,38 @@ pub fn patch_grid(dataset: &Dataset) -> Result<LogFrequency, PatchError> {
 /// note (A0 is 27.5 Hz, but its energy lies in its harmonics) and above one STFT bin at the
 /// default 1024-point FFT at 22.05 kHz.
 const LOWEST_FREQUENCY: f64 = 40.0;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_encoder_blur_is_a_unit_gain_gaussian_that_commutes_with_shifts(
+    ) -> candle_core::Result<()> {
+        let (bins, sigma) = (64, 3.0);
+        let blur = gaussian_blur(bins, sigma)?;
+        let spike = |at: usize| -> candle_core::Result<Vec<f32>> {
+            let mut x = vec![0.0f32; bins];
+            x[at] = 1.0;
+            Tensor::from_vec(x, (1, bins), &Device::Cpu)?
+                .matmul(&blur)?
+                .flatten_all()?
+                .to_vec1()
+        };
+        let (here, there) = (spike(30)?, spike(34)?);
+        // A Gaussian around the spike: e^{−1/2} of the peak one σ away.
+        let ratio = here[33] / here[30];
+        assert!((ratio - (-0.5f32).exp()).abs() < 1e-4, "{ratio}");
+        // Shifting the input shifts the output (away from the edges).
+        for k in 10..50 {
+            assert!((here[k] - there[k + 4]).abs() < 1e-6, "bin {k}");
+        }
+        // Unit gain everywhere, edges included: a flat row stays flat.
+        let flat = Tensor::ones((1, bins), DType::F32, &Device::Cpu)?
+            .matmul(&blur)?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
+        assert!(flat.iter().all(|v| (v - 1.0).abs() < 1e-5), "{flat:?}");
+        Ok(())
+    }
+}
