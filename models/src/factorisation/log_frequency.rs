@@ -5,6 +5,13 @@
 //! STFT bins, exact wherever log bins are denser than STFT bins (below a quarter-tone's width of
 //! one STFT bin) and smoothed above.
 
+use super::BINS_PER_OCTAVE;
+
+/// Lowest centre of the standard grid, Hz: below the lowest soundfont note (A0 is 27.5 Hz,
+/// but its energy lies in its harmonics) and above one STFT bin at the default 1024-point FFT
+/// at 22.05 kHz.
+pub const LOWEST_FREQUENCY: f64 = 40.0;
+
 /// Why a log-frequency grid cannot be built.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum LogFrequencyError {
@@ -95,6 +102,11 @@ impl LogFrequency {
         })
     }
 
+    /// The standard grid: [`BINS_PER_OCTAVE`] bins per octave from [`LOWEST_FREQUENCY`].
+    pub fn standard(linear_bins: usize, sample_rate: u32) -> Result<Self, LogFrequencyError> {
+        Self::new(linear_bins, sample_rate, LOWEST_FREQUENCY, BINS_PER_OCTAVE)
+    }
+
     /// Log-frequency bins of a view.
     pub fn bins(&self) -> usize {
         self.bands.len()
@@ -134,6 +146,23 @@ impl LogFrequency {
             };
         }
     }
+}
+
+/// A `(bins, bins)` row-major matrix that blurs a row vector (`x · M`) along its length with
+/// a Gaussian of `sigma` bins, each output normalised to unit gain (so the edges are not
+/// darkened).
+pub fn gaussian_blur(bins: usize, sigma: f64) -> Vec<f32> {
+    let mut matrix = vec![0.0f32; bins * bins];
+    for out in 0..bins {
+        let weights: Vec<f64> = (0..bins)
+            .map(|i| (-0.5 * ((i as f64 - out as f64) / sigma).powi(2)).exp())
+            .collect();
+        let total: f64 = weights.iter().sum();
+        for (i, w) in weights.iter().enumerate() {
+            matrix[i * bins + out] = (w / total) as f32;
+        }
+    }
+    matrix
 }
 
 #[cfg(test)]

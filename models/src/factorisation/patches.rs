@@ -11,7 +11,7 @@ use serde::Serialize;
 use timbrespace_engine::model::manifest::{ArchKind, Architecture};
 
 use super::grid::{GridGeometry, ShiftGrid};
-use super::log_frequency::{LogFrequency, LogFrequencyError};
+use super::log_frequency::{gaussian_blur, LogFrequency, LogFrequencyError};
 use super::loss::{soft_loss, ShiftViews};
 use super::shifts::{random_shift, shift_patch, Shift};
 use super::sigreg::sigreg;
@@ -77,7 +77,7 @@ impl Default for PatchConfig {
             sigreg: 0.0,
             blur: 4.0,
             beta: 1.0,
-            epochs: 100,
+            epochs: 200,
             batch: 64,
             lr: 1e-3,
             seed: 0,
@@ -204,7 +204,7 @@ impl PatchModel {
         let vae = Vae::new(&arch, &vb)?;
         seeded_init(&varmap, config.seed)?;
         let blur = (config.blur > 0.0)
-            .then(|| gaussian_blur(bins, config.blur))
+            .then(|| gaussian_blur_tensor(bins, config.blur))
             .transpose()?;
         Ok(Self {
             vae,
@@ -247,20 +247,9 @@ pub struct PatchEpoch {
     pub sigreg: f64,
 }
 
-/// A `(bins, bins)` matrix that blurs rows along their length with a Gaussian of `sigma`
-/// bins, each output normalised to unit gain (so the edges are not darkened).
-fn gaussian_blur(bins: usize, sigma: f64) -> candle_core::Result<Tensor> {
-    let mut matrix = vec![0.0f32; bins * bins];
-    for out in 0..bins {
-        let weights: Vec<f64> = (0..bins)
-            .map(|i| (-0.5 * ((i as f64 - out as f64) / sigma).powi(2)).exp())
-            .collect();
-        let total: f64 = weights.iter().sum();
-        for (i, w) in weights.iter().enumerate() {
-            matrix[i * bins + out] = (w / total) as f32;
-        }
-    }
-    Tensor::from_vec(matrix, (bins, bins), &Device::Cpu)
+/// [`gaussian_blur`] as a tensor.
+fn gaussian_blur_tensor(bins: usize, sigma: f64) -> candle_core::Result<Tensor> {
+    Tensor::from_vec(gaussian_blur(bins, sigma), (bins, bins), &Device::Cpu)
 }
 
 /// Two random shifts, each a transposition or a time shift with even odds.
@@ -445,20 +434,13 @@ pub fn score_patches(
     })
 }
 
-/// The grid the patch model reads for `dataset`'s STFT: 24 bins per octave from 40 Hz.
+/// The grid the patch model reads for `dataset`'s STFT ([`LogFrequency::standard`]).
 pub fn patch_grid(dataset: &Dataset) -> Result<LogFrequency, PatchError> {
-    Ok(LogFrequency::new(
+    Ok(LogFrequency::standard(
         dataset.bins,
         dataset.signal.sample_rate,
-        LOWEST_FREQUENCY,
-        super::BINS_PER_OCTAVE,
     )?)
 }
-
-/// Lowest centre of the patch model's log-frequency grid, Hz: below the lowest soundfont
-/// note (A0 is 27.5 Hz, but its energy lies in its harmonics) and above one STFT bin at the
-/// default 1024-point FFT at 22.05 kHz.
-const LOWEST_FREQUENCY: f64 = 40.0;
 
 #[cfg(test)]
 mod tests {
@@ -468,7 +450,7 @@ mod tests {
     fn the_encoder_blur_is_a_unit_gain_gaussian_that_commutes_with_shifts(
     ) -> candle_core::Result<()> {
         let (bins, sigma) = (64, 3.0);
-        let blur = gaussian_blur(bins, sigma)?;
+        let blur = gaussian_blur_tensor(bins, sigma)?;
         let spike = |at: usize| -> candle_core::Result<Vec<f32>> {
             let mut x = vec![0.0f32; bins];
             x[at] = 1.0;
