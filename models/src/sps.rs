@@ -27,14 +27,12 @@ use crate::objective::{kl_to_prior, reconstruction};
 use crate::random::gaussian_vec;
 use crate::synth::render_grid;
 use crate::train::gather;
-use crate::vae::{seeded_init, Vae};
+use crate::vae::{seeded_init, Vae, DEFAULT_SIGMA};
 
 /// Semitones of a 15-note major scale up and back down, from its first note.
 pub const SCALE: [i32; 15] = [0, 2, 4, 5, 7, 9, 11, 12, 11, 9, 7, 5, 4, 2, 0];
 /// Codes the prior sees: three steps are enough to know where in a major scale a note is.
 pub const CONTEXT: usize = 4;
-/// Decoder standard deviation in the scaled domain (as the main models').
-const SIGMA: f32 = 0.1;
 /// Frames of each rendering the synthesis score measures.
 const RENDER_FRAMES: usize = 48;
 /// Pitch-factor values the synthesis score sweeps per test note.
@@ -229,7 +227,7 @@ impl SpsModel {
             latent: config.latent,
             hidden: vec![config.hidden],
             conv: None,
-            sigma: SIGMA,
+            sigma: DEFAULT_SIGMA,
         };
         let vae = Vae::new(&arch, &vb)?;
         let prior = Perceptron::new(CONTEXT, config.hidden, 1, vb.pp("sps.prior"))?;
@@ -274,7 +272,7 @@ fn batch_loss(
         &Device::Cpu,
     )?;
     let z = (&mu + (logvar.affine(0.5, 0.0)?.exp()? * eps)?)?;
-    let sigma = f64::from(SIGMA);
+    let sigma = f64::from(DEFAULT_SIGMA);
     // A scale keeps one timbre: every note is decoded from its own pitch factor and the timbre
     // coordinates of another note of its instrument and dynamics, at a random pitch, so that
     // pitch — absolute, not relative to the scale — has to pass through the pitch factor.

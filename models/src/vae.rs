@@ -8,6 +8,10 @@ use timbrespace_engine::model::layers::{decoder_layers, encoder_layers, Activati
 use timbrespace_engine::model::manifest::Architecture;
 use timbrespace_engine::model::{Tensor32, TensorMap};
 
+/// The decoder's standard deviation in the scaled domain unless a user chooses another
+/// (`train --sigma`); the SPS and patch models use it too.
+pub const DEFAULT_SIGMA: f32 = 0.1;
+
 /// Log-variances are clamped to this range so one bad batch cannot blow up exp(logσ²).
 const LOGVAR_RANGE: (f64, f64) = (-12.0, 6.0);
 

@@ -262,16 +262,8 @@ fn every_command_works_on_a_tiny_model() {
     assert!(message.contains("semitones within ±48"), "{message}");
     assert!(fails(&["train", "toy", "--latent", "100"], &dir).contains("2–64"));
     // The patch model: both halves of the soft factorisation, with and without the term.
-    let patches = |extra: &[&str]| -> Vec<String> {
-        let mut args: Vec<String> = [
-            "patches",
-            "toy",
-            "--rate",
-            "8000",
-            "--n-fft",
-            "256",
-            "--hop",
-            "64",
+    let patches = |extra: &[&'static str]| -> Vec<&str> {
+        let rest = [
             "--latent",
             "3",
             "--epochs",
@@ -280,19 +272,17 @@ fn every_command_works_on_a_tiny_model() {
             "4",
             "--max-time",
             "2",
-        ]
-        .map(String::from)
-        .to_vec();
-        args.extend(extra.iter().map(|a| a.to_string()));
-        args
+        ];
+        [&["patches", "toy"][..], &small, &rest, extra].concat()
     };
-    let args = patches(&["--patch-frames", "8", "--sigreg", "10", "--out", "patches"]);
-    let text = ok(&args.iter().map(String::as_str).collect::<Vec<_>>(), &dir);
+    let text = ok(
+        &patches(&["--patch-frames", "8", "--sigreg", "10", "--out", "patches"]),
+        &dir,
+    );
     assert!(text.contains("mean |cos| pitch vs time"), "{text}");
     assert!(dir.join("patches/patches.json").exists());
     assert!(dir.join("patches/patch_moves.png").exists());
-    let args = patches(&["--patch-frames", "2"]);
-    let message = fails(&args.iter().map(String::as_str).collect::<Vec<_>>(), &dir);
+    let message = fails(&patches(&["--patch-frames", "2"]), &dir);
     assert!(message.contains("time shifts shorter than it"), "{message}");
     assert!(!fails(&["decode", "m.tsm", "nope.csv"], &dir).contains("panicked"));
     std::fs::remove_dir_all(&dir).expect("cleans up");

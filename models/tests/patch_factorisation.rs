@@ -41,7 +41,9 @@ fn the_factorisation_orders_pitch_and_time_moves() {
         };
         let (model, history) = train_patches(&train, &config).expect("trains");
         assert!(history.iter().all(|e| e.elbo.is_finite()), "{history:?}");
-        score_patches(&model, &test, &dataset, &grid, &config, 1).expect("scores")
+        score_patches(&model, &test, &dataset, &grid, &config, 1)
+            .expect("scores")
+            .0
     };
     let (plain, factored) = (score(0.0), score(20000.0));
     let (p, f) = (&plain.geometry, &factored.geometry);

@@ -7,10 +7,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 use timbrespace_models::dataset::Dataset;
+use timbrespace_models::factorisation::log_frequency::LOWEST_FREQUENCY;
 use timbrespace_models::factorisation::patches::{
     patch_grid, score_patches, train_patches, PatchConfig, PatchScores, PatchSet,
 };
-use timbrespace_models::factorisation::{Shift, ShiftGrid, ShiftKind, BINS_PER_OCTAVE};
+use timbrespace_models::factorisation::{Shift, ShiftKind, BINS_PER_OCTAVE};
 use timbrespace_models::plots::latent_map;
 
 use super::data_args::DataArgs;
@@ -80,14 +81,14 @@ pub fn run(args: &PatchArgs) -> Result<()> {
     let train = PatchSet::new(&dataset, &split.train_files, &grid, args.patch_frames);
     let test = PatchSet::new(&dataset, &split.test_files, &grid, args.patch_frames);
     println!(
-        "{} training and {} test notes; patches of {} frames × {} log-frequency bins (24 per octave from 40 Hz)",
+        "{} training and {} test notes; patches of {} frames × {} log-frequency bins ({BINS_PER_OCTAVE} per octave from {LOWEST_FREQUENCY} Hz)",
         train.len(),
         test.len(),
         args.patch_frames,
         grid.bins()
     );
     let mut results = Vec::new();
-    let mut factorised = None;
+    let mut factorised_codes = None;
     for weight in [0.0, args.weight] {
         let config = PatchConfig {
             frames: args.patch_frames,
@@ -103,7 +104,7 @@ pub fn run(args: &PatchArgs) -> Result<()> {
         };
         let start = Instant::now();
         let (model, history) = train_patches(&train, &config)?;
-        let scores = score_patches(&model, &test, &dataset, &grid, &config, args.seed)?;
+        let (scores, codes) = score_patches(&model, &test, &dataset, &grid, &config, args.seed)?;
         print_scores(weight, &scores, start.elapsed().as_secs_f64());
         if let Some(last) = history.last() {
             println!(
@@ -112,22 +113,15 @@ pub fn run(args: &PatchArgs) -> Result<()> {
             );
         }
         results.push(serde_json::json!({ "weight": weight, "scores": scores }));
-        factorised = Some((model, config));
+        factorised_codes = Some(codes);
     }
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
         let path = out.join("patches.json");
         std::fs::write(&path, serde_json::to_string_pretty(&results)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
-        if let Some((model, config)) = &factorised {
-            let grid_codes = ShiftGrid::measure(
-                &test.first_patches(),
-                config.frames,
-                grid.bins(),
-                (config.max_pitch, config.max_time),
-                &|x| model.encode(x),
-            )?;
-            draw_moves(&grid_codes.principal_plane(), out)?;
+        if let Some(codes) = &factorised_codes {
+            draw_moves(&codes.principal_plane(), out)?;
         }
         println!(
             "wrote patches.json and patch_moves.png to {}",

@@ -19,6 +19,7 @@ use timbrespace_models::timbre_ratings::TimbreRatings;
 use timbrespace_models::train::{train, TrainConfig, TrainRun};
 use timbrespace_models::trajectory::template_frames;
 use timbrespace_models::transposition::{transposition_score, TRANSPOSED_SOUNDS};
+use timbrespace_models::vae::DEFAULT_SIGMA;
 
 use super::data_args::DataArgs;
 use super::report::{
@@ -106,7 +107,7 @@ pub struct TrainArgs {
     pub alpha: f64,
     /// Decoder standard deviation in the scaled domain (smaller = sharper reconstructions,
     /// weaker regularisation).
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = DEFAULT_SIGMA)]
     pub sigma: f32,
     /// Maximum epochs.
     #[arg(long, default_value_t = 200)]

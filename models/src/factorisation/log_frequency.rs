@@ -114,15 +114,11 @@ impl LogFrequency {
 
     /// The log-frequency view of an STFT `frame`, written to `out` ([`Self::bins`] long).
     pub fn view(&self, frame: &[f32], out: &mut [f32]) {
-        let last = frame.len().saturating_sub(1);
         for (band, o) in self.bands.iter().zip(out.iter_mut()) {
             *o = if band.hi >= band.lo + 2 {
                 frame[band.lo..band.hi].iter().sum::<f32>() / (band.hi - band.lo) as f32
             } else {
-                let below = (band.centre.floor() as usize).min(last);
-                let above = (below + 1).min(last);
-                let t = (band.centre - below as f64).clamp(0.0, 1.0) as f32;
-                frame[below] * (1.0 - t) + frame[above] * t
+                interpolate(frame, band.centre)
             };
         }
     }
@@ -131,7 +127,6 @@ impl LogFrequency {
     /// bin interpolated at its place on the log axis; below the grid the lowest log bin fades
     /// to 0 at DC, above it the highest log bin holds.
     pub fn to_linear(&self, view: &[f32], out: &mut [f32]) {
-        let last = view.len().saturating_sub(1);
         for (&q, o) in self.positions.iter().zip(out.iter_mut()) {
             *o = if view.is_empty() {
                 0.0
@@ -139,13 +134,20 @@ impl LogFrequency {
                 // 2^(q/B) is the bin's frequency over f_min: a linear fade to 0 at DC.
                 view[0] * 2f64.powf(q / self.bins_per_octave) as f32
             } else {
-                let below = (q.floor() as usize).min(last);
-                let above = (below + 1).min(last);
-                let t = (q - below as f64).clamp(0.0, 1.0) as f32;
-                view[below] * (1.0 - t) + view[above] * t
+                interpolate(view, q)
             };
         }
     }
+}
+
+/// `values` (not empty) linearly interpolated at fractional index `position` (≥ 0), holding
+/// the last value beyond the end.
+fn interpolate(values: &[f32], position: f64) -> f32 {
+    let last = values.len() - 1;
+    let below = (position.floor() as usize).min(last);
+    let above = (below + 1).min(last);
+    let t = (position - below as f64).clamp(0.0, 1.0) as f32;
+    values[below] * (1.0 - t) + values[above] * t
 }
 
 /// A `(bins, bins)` row-major matrix that blurs a row vector (`x · M`) along its length with

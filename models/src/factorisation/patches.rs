@@ -20,10 +20,8 @@ use crate::dataset::Dataset;
 use crate::evaluate::recon_scores;
 use crate::objective::{kl_to_prior, reconstruction};
 use crate::random::gaussian_vec;
-use crate::vae::{seeded_init, Vae};
+use crate::vae::{seeded_init, Vae, DEFAULT_SIGMA};
 
-/// Decoder standard deviation in the scaled domain (as the main models').
-const SIGMA: f32 = 0.1;
 /// Weight of reconstructing each shifted view from its own code: the encoder must read
 /// shifted patches as well as it reads anchors, or their moves measure its confusion.
 const OWN_VIEW_WEIGHT: f64 = 0.5;
@@ -199,7 +197,7 @@ impl PatchModel {
             latent: config.latent,
             hidden: vec![config.hidden],
             conv: None,
-            sigma: SIGMA,
+            sigma: DEFAULT_SIGMA,
         };
         let vae = Vae::new(&arch, &vb)?;
         seeded_init(&varmap, config.seed)?;
@@ -275,7 +273,7 @@ fn batch_loss(
     let size = frames * bins;
     let n = anchors.len() / size;
     let shape = [n, frames, bins];
-    let sigma = f64::from(SIGMA);
+    let sigma = f64::from(DEFAULT_SIGMA);
     let x = Tensor::from_slice(&anchors, shape.as_slice(), &Device::Cpu)?;
     let (mu, logvar) = model.posterior(&x)?;
     let eps = Tensor::from_vec(
@@ -383,7 +381,8 @@ pub struct PatchScores {
 }
 
 /// Scores `model` on the first patch of each of `test`'s notes; `seed` picks the pairs of
-/// sounds compared across.
+/// sounds compared across. The grid of codes the geometry came from is returned beside the
+/// scores, for plots.
 pub fn score_patches(
     model: &PatchModel,
     test: &PatchSet,
@@ -391,14 +390,14 @@ pub fn score_patches(
     grid: &LogFrequency,
     config: &PatchConfig,
     seed: u64,
-) -> Result<PatchScores, PatchError> {
+) -> Result<(PatchScores, ShiftGrid), PatchError> {
     if test.is_empty() {
         return Err(PatchError::NoNotes);
     }
     let patches = test.first_patches();
     let recon = model.reconstruct(&patches)?;
     let scaling = dataset.scaling;
-    let sigma = f64::from(SIGMA);
+    let sigma = f64::from(DEFAULT_SIGMA);
     let log_sc = recon_scores(&patches, &recon, test.bins, sigma, scaling).spectral_convergence_db;
     // The patches' real frames, their views and their reconstructions back on the STFT.
     let stft_bins = dataset.bins;
@@ -417,21 +416,21 @@ pub fn score_patches(
     let stft_sc = |estimate: &[f32]| {
         recon_scores(&real, estimate, stft_bins, sigma, scaling).spectral_convergence_db
     };
-    let geometry = ShiftGrid::measure(
+    let codes = ShiftGrid::measure(
         &patches,
         test.frames,
         test.bins,
         (config.max_pitch, config.max_time),
         &|x| model.encode(x),
-    )?
-    .geometry(seed);
-    Ok(PatchScores {
+    )?;
+    let scores = PatchScores {
         spectral_convergence_db: log_sc,
         stft_spectral_convergence_db: stft_sc(&back),
         grid_floor_db: stft_sc(&floor),
-        geometry,
+        geometry: codes.geometry(seed),
         notes: test.len(),
-    })
+    };
+    Ok((scores, codes))
 }
 
 /// The grid the patch model reads for `dataset`'s STFT ([`LogFrequency::standard`]).
