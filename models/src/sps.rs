@@ -6,7 +6,9 @@
 //!
 //! The data is the paper's setting rebuilt from the soundfont notes: 15-note major scales up
 //! and back down from every start pitch an instrument and dynamics level have all the notes
-//! of, each note one sustained frame.
+//! of, each note one sustained frame. As the paper reads constant-Q spectra, the model reads
+//! and writes each frame's log-frequency view ([`LogFrequency::standard`]), where a
+//! transposition is a translation, and its encoder sees the view through a Gaussian blur.
 
 use std::collections::BTreeMap;
 
@@ -22,11 +24,11 @@ use timbrespace_engine::voice::PhaseMode;
 
 use crate::adam::Adam;
 use crate::dataset::Dataset;
+use crate::factorisation::log_frequency::{gaussian_blur, LogFrequency, LogFrequencyError};
 use crate::factorisation::transpose;
 use crate::objective::{kl_to_prior, reconstruction};
 use crate::random::gaussian_vec;
 use crate::synth::render_grid;
-use crate::train::gather;
 use crate::vae::{seeded_init, Vae, DEFAULT_SIGMA};
 
 /// Semitones of a 15-note major scale up and back down, from its first note.
@@ -37,6 +39,8 @@ pub const CONTEXT: usize = 4;
 const RENDER_FRAMES: usize = 48;
 /// Pitch-factor values the synthesis score sweeps per test note.
 const SWEEP: usize = 9;
+/// Added to a view's RMS before the encoder divides by it, so a silent frame stays finite.
+const LEVEL_FLOOR: f64 = 1e-3;
 
 /// SPS settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,7 +51,8 @@ pub struct SpsConfig {
     pub hidden: usize,
     /// Random translations K per step (0: no symmetry, the paper's ablation).
     pub translations: usize,
-    /// Translations are uniform in ± this, in latent units.
+    /// Translations are uniform in ± this, in latent units: about half the factor's range, so
+    /// that translated contexts reach across the register.
     pub shift_range: f32,
     /// Passes over the scales.
     pub epochs: usize,
@@ -60,6 +65,10 @@ pub struct SpsConfig {
     pub prior_weight: f64,
     /// Weight of the KL term (it fixes the latent scale the ℓ2 terms are measured in).
     pub beta: f64,
+    /// Standard deviation, in log-frequency bins, of the encoder's blur (0: none). Without it
+    /// a note a semitone away shares no input with the note below, and the encoder has no
+    /// reason to place neighbouring pitches near each other.
+    pub blur: f64,
     /// Seed of the weights, batches and translations.
     pub seed: u64,
 }
@@ -70,12 +79,13 @@ impl Default for SpsConfig {
             latent: 4,
             hidden: 256,
             translations: 4,
-            shift_range: 1.0,
-            epochs: 60,
+            shift_range: 4.0,
+            epochs: 200,
             batch: 32,
             lr: 1e-3,
             beta: 1.0,
             prior_weight: 100.0,
+            blur: 4.0,
             seed: 0,
         }
     }
@@ -93,6 +103,9 @@ pub enum SpsError {
     /// No instrument has a full major scale.
     #[error("no instrument and dynamics level has all eight notes of any major scale")]
     NoScales,
+    /// The STFT has no room for the log-frequency grid.
+    #[error(transparent)]
+    Grid(#[from] LogFrequencyError),
 }
 
 /// The class name of `file`'s label of `kind`, if it has one.
@@ -207,10 +220,14 @@ impl Module for Perceptron {
     }
 }
 
-/// The SPS model: a VAE of the main models' shape and the prior R.
+/// The SPS model: a VAE over log-frequency frames and the prior R.
 pub struct SpsModel {
-    /// Encoder and decoder.
+    /// Encoder and decoder of log-frequency views.
     pub vae: Vae,
+    /// The log-frequency grid the model reads and writes.
+    pub grid: LogFrequency,
+    /// The encoder's blur along log-frequency, a `(bins, bins)` matrix applied on the right.
+    blur: Option<Tensor>,
     /// The pitch factors of the last [`CONTEXT`] notes → the next note's.
     prior: Perceptron,
     /// Its variables.
@@ -218,7 +235,10 @@ pub struct SpsModel {
 }
 
 impl SpsModel {
-    fn new(bins: usize, config: &SpsConfig) -> candle_core::Result<Self> {
+    /// A fresh model for STFT frames of `linear_bins` bins at `sample_rate`.
+    fn new(linear_bins: usize, sample_rate: u32, config: &SpsConfig) -> Result<Self, SpsError> {
+        let grid = LogFrequency::standard(linear_bins, sample_rate)?;
+        let bins = grid.bins();
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
         let arch = Architecture {
@@ -232,13 +252,55 @@ impl SpsModel {
         let vae = Vae::new(&arch, &vb)?;
         let prior = Perceptron::new(CONTEXT, config.hidden, 1, vb.pp("sps.prior"))?;
         seeded_init(&varmap, config.seed)?;
-        Ok(Self { vae, prior, varmap })
+        let blur = (config.blur > 0.0)
+            .then(|| Tensor::from_vec(gaussian_blur(bins, config.blur), (bins, bins), &Device::Cpu))
+            .transpose()?;
+        Ok(Self {
+            vae,
+            grid,
+            blur,
+            prior,
+            varmap,
+        })
     }
 
-    /// Latent means of scaled frames `(n, bins)`.
-    pub fn encode(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        Ok(self.vae.encode(x)?.0)
+    /// Posterior parameters (μ, log σ²) of log-frequency views `(n, bins)`. The encoder reads
+    /// each view blurred and divided by its RMS: a ReLU encoder's outputs grow with its
+    /// input's level, so without the division the pitch factor's steps grew with the dynamics
+    /// (a ff scale's four times a pp scale's), and nothing in the symmetry ties the step sizes
+    /// of different scales together.
+    fn posterior(&self, views: &Tensor) -> candle_core::Result<(Tensor, Tensor)> {
+        let x = match &self.blur {
+            Some(blur) => views.matmul(blur)?,
+            None => views.clone(),
+        };
+        let rms = x.sqr()?.mean_keepdim(1)?.sqrt()?.affine(1.0, LEVEL_FLOOR)?;
+        self.vae.encode(&x.broadcast_div(&rms)?)
     }
+
+    /// Latent means of log-frequency views `(n, bins)`.
+    pub fn encode(&self, views: &Tensor) -> candle_core::Result<Tensor> {
+        Ok(self.posterior(views)?.0)
+    }
+
+    /// The log-frequency views of scaled STFT `frames` (each the dataset's bins long).
+    pub fn views<'a>(
+        &self,
+        frames: impl ExactSizeIterator<Item = &'a [f32]>,
+    ) -> candle_core::Result<Tensor> {
+        let (n, bins) = (frames.len(), self.grid.bins());
+        let mut data = vec![0.0; n * bins];
+        for (frame, out) in frames.zip(data.chunks_exact_mut(bins)) {
+            self.grid.view(frame, out);
+        }
+        Tensor::from_vec(data, (n, bins), &Device::Cpu)
+    }
+}
+
+/// The rows `indices` of `views`.
+fn gather(views: &Tensor, indices: &[usize]) -> candle_core::Result<Tensor> {
+    let ids: Vec<u32> = indices.iter().map(|&i| i as u32).collect();
+    views.index_select(&Tensor::new(ids.as_slice(), &Device::Cpu)?, 0)
 }
 
 /// The symmetry S: pitch factors `(n, width)` (every column a pitch factor) moved by `delta`
@@ -255,7 +317,7 @@ fn distance(a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
 /// The loss of one batch of scales.
 fn batch_loss(
     model: &SpsModel,
-    dataset: &Dataset,
+    views: &Tensor,
     set: &ScaleSet,
     batch: &[usize],
     config: &SpsConfig,
@@ -264,8 +326,8 @@ fn batch_loss(
     let scales: Vec<[usize; 15]> = batch.iter().map(|&i| set.scales[i]).collect();
     let (n, steps, latent) = (scales.len(), SCALE.len(), config.latent);
     let frames: Vec<usize> = scales.iter().flatten().copied().collect();
-    let x = gather(dataset, &frames)?;
-    let (mu, logvar) = model.vae.encode(&x)?;
+    let x = gather(views, &frames)?;
+    let (mu, logvar) = model.posterior(&x)?;
     let eps = Tensor::from_vec(
         gaussian_vec(rng, n * steps * latent),
         (n * steps, latent),
@@ -286,9 +348,7 @@ fn batch_loss(
         })
         .collect();
     let timbre = model
-        .vae
-        .encode(&gather(dataset, &partners)?)?
-        .0
+        .encode(&gather(views, &partners)?)?
         .narrow(1, 1, latent - 1)?;
     let own = Tensor::cat(
         &[
@@ -314,7 +374,7 @@ fn batch_loss(
     let contexts = Tensor::cat(&contexts, 0)?;
     let targets = Tensor::cat(&targets, 0)?;
     let timbres = Tensor::cat(&vec![timbre; positions], 0)?;
-    let next = gather(dataset, &next)?;
+    let next = gather(views, &next)?;
     let decode_next = |p: &Tensor| -> candle_core::Result<Tensor> {
         let z = Tensor::cat(&[p, &timbres], 1)?;
         reconstruction(&next, &model.vae.decode(&z)?, sigma)
@@ -343,7 +403,8 @@ pub fn train_sps(
     scales: &ScaleSet,
     config: &SpsConfig,
 ) -> Result<(SpsModel, Vec<f64>), SpsError> {
-    let model = SpsModel::new(dataset.bins, config)?;
+    let model = SpsModel::new(dataset.bins, dataset.signal.sample_rate, config)?;
+    let views = model.views((0..dataset.frame_count()).map(|i| dataset.frame(i)))?;
     let mut adam = Adam::for_varmap(&model.varmap, config.lr)?;
     let mut rng = fastrand::Rng::with_seed(config.seed);
     let mut order: Vec<usize> = (0..scales.scales.len()).collect();
@@ -352,7 +413,7 @@ pub fn train_sps(
         rng.shuffle(&mut order);
         let (mut sum, mut batches) = (0.0, 0usize);
         for chunk in order.chunks(config.batch.max(1)) {
-            let loss = batch_loss(&model, dataset, scales, chunk, config, &mut rng)?;
+            let loss = batch_loss(&model, &views, scales, chunk, config, &mut rng)?;
             sum += f64::from(loss.to_scalar::<f32>()?);
             batches += 1;
             adam.step(&loss.backward()?)?;
@@ -375,7 +436,9 @@ pub struct SpsScores {
     pub synthesis_r2: f64,
     /// Test notes measured.
     pub notes: usize,
-    /// Of the sweep's renderings, those voiced (the synthesis R² is over them).
+    /// Renderings of the sweep.
+    pub rendered: usize,
+    /// Of them, those voiced (the synthesis R² is over them).
     pub voiced: usize,
     /// Learned factor units per semitone (the slope of the embedding fit).
     pub units_per_semitone: f64,
@@ -401,7 +464,7 @@ pub fn score_sps(
         transpose(dataset.frame(*frame), cents, 1200, out);
         pitch.push(f64::from(*key) + f64::from(cents) / 100.0);
     }
-    let x = Tensor::from_vec(detuned, (test.len(), bins), &Device::Cpu)?;
+    let x = model.views(detuned.chunks_exact(bins))?;
     let codes = model.encode(&x)?.to_vec2::<f32>()?;
     let factor: Vec<f64> = codes.iter().map(|z| f64::from(z[0])).collect();
     let (embedding_r2, slope) = line_fit(&pitch, &factor);
@@ -415,7 +478,8 @@ pub fn score_sps(
         .stft()
         .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
     let rate = dataset.signal.sample_rate as f32;
-    let (mut swept, mut heard) = (Vec::new(), Vec::new());
+    let (mut swept, mut heard, mut rendered) = (Vec::new(), Vec::new(), 0);
+    let mut linear = vec![0.0; bins];
     for z in codes.iter().step_by((codes.len() / 40).max(1)) {
         for s in 0..SWEEP {
             let mut z = z.clone();
@@ -425,15 +489,17 @@ pub fn score_sps(
                 .decode(&Tensor::from_vec(z.clone(), (1, z.len()), &Device::Cpu)?)?
                 .flatten_all()?
                 .to_vec1::<f32>()?;
+            model.grid.to_linear(&decoded, &mut linear);
             let mut grid = TfGrid::zeros(RENDER_FRAMES, bins);
             for j in 0..RENDER_FRAMES {
-                for (o, &v) in grid.frame_mut(j).iter_mut().zip(&decoded) {
+                for (o, &v) in grid.frame_mut(j).iter_mut().zip(&linear) {
                     *o = dataset.scaling.expand(v.max(0.0));
                 }
             }
             let audio = render_grid(&stft, &grid, PhaseMode::Rtpghi(Lookahead::One));
             let middle = &audio[audio.len() / 4..3 * audio.len() / 4];
             let track = pitch_track(middle, rate, 2048, 512, &YinSettings::default());
+            rendered += 1;
             let mut voiced: Vec<f32> = track.iter().flatten().copied().collect();
             if voiced.len() * 2 > track.len() {
                 voiced.sort_by(f32::total_cmp);
@@ -448,6 +514,7 @@ pub fn score_sps(
         within_instrument_r2,
         synthesis_r2: line_fit(&swept, &heard).0,
         notes: test.len(),
+        rendered,
         voiced: swept.len(),
         units_per_semitone: slope,
     })
@@ -512,6 +579,36 @@ mod tests {
         let back = translate(&moved, &delta.neg()?)?;
         let error = (back - &pitch)?.abs()?.max_all()?.to_scalar::<f32>()?;
         assert!(error < 1e-6, "{error}");
+        Ok(())
+    }
+
+    #[test]
+    fn the_encoder_ignores_the_level_of_a_view() -> Result<(), SpsError> {
+        let config = SpsConfig {
+            hidden: 16,
+            ..SpsConfig::default()
+        };
+        let model = SpsModel::new(513, 22_050, &config)?;
+        // A harmonic tone's STFT frame, and the same tone four times louder.
+        let frame: Vec<f32> = (0..513)
+            .map(|k| if k % 20 == 0 && k > 0 { 10.0 } else { 0.1 })
+            .collect();
+        let louder: Vec<f32> = frame.iter().map(|v| 4.0 * v).collect();
+        let views = model.views([frame.as_slice(), louder.as_slice()].into_iter())?;
+        let codes = model.encode(&views)?.to_vec2::<f32>()?;
+        for (a, b) in codes[0].iter().zip(&codes[1]) {
+            assert!((a - b).abs() < 5e-3 * (1.0 + a.abs()), "{codes:?}");
+        }
+        // The encoder does read the spectrum: another tone has another code.
+        let other: Vec<f32> = (0..513)
+            .map(|k| if k % 33 == 0 && k > 0 { 10.0 } else { 0.1 })
+            .collect();
+        let other = model.encode(&model.views(std::iter::once(other.as_slice()))?)?;
+        let gap = (other.get(0)? - model.encode(&views)?.get(0)?)?
+            .abs()?
+            .max_all()?
+            .to_scalar::<f32>()?;
+        assert!(gap > 1e-3, "{gap}");
         Ok(())
     }
 

@@ -27,7 +27,7 @@ pub struct SpsArgs {
     #[arg(long, default_value_t = 4)]
     pub latent: usize,
     /// Passes over the scales.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 200)]
     pub epochs: usize,
     /// Seed of weights, batches, translations and detuning.
     #[arg(long, default_value_t = 0)]
@@ -50,8 +50,12 @@ pub fn run(args: &SpsArgs) -> Result<()> {
     let options = args.data_args.options(&args.data)?;
     let dataset = Dataset::import(&args.data, &options)?;
     print_import(&dataset);
-    // Each note's last frame is held out (detuned, it is a pitch the model never heard); the
-    // scales use the middle of the others.
+    // The scales use each note's middle frame; the frame after it is held out (detuned, it
+    // is a pitch the model never heard, from the same sustained part of the note).
+    let middle = |f: usize| {
+        let frames = &dataset.files[f].frames;
+        frames.start + (frames.len() - 2) / 2
+    };
     let chosen = |f: usize| {
         let frames = &dataset.files[f].frames;
         let instrument = file_label(&dataset, f, INSTRUMENT);
@@ -61,20 +65,13 @@ pub fn run(args: &SpsArgs) -> Result<()> {
                 .as_deref()
                 .is_none_or(|i| instrument == Some(i))
     };
-    let scales = ScaleSet::build(&dataset, &|f| {
-        let frames = &dataset.files[f].frames;
-        chosen(f).then(|| frames.start + (frames.len() - 2) / 2)
-    })?;
+    let scales = ScaleSet::build(&dataset, &|f| chosen(f).then(|| middle(f)))?;
     let instrument = dataset.label_sets.iter().position(|l| l.name == INSTRUMENT);
     let test: Vec<TestNote> = (0..dataset.files.len())
         .filter(|&f| chosen(f))
         .filter_map(|f| {
             let group = instrument.and_then(|k| dataset.files[f].labels[k])?;
-            Some((
-                dataset.files[f].frames.end - 1,
-                file_key(&dataset, f)?,
-                group,
-            ))
+            Some((middle(f) + 1, file_key(&dataset, f)?, group))
         })
         .collect();
     println!(
@@ -100,7 +97,7 @@ pub fn run(args: &SpsArgs) -> Result<()> {
             scores.within_instrument_r2,
             scores.synthesis_r2,
             scores.voiced,
-            scores.notes.min(40) * 9,
+            scores.rendered,
             scores.units_per_semitone,
             history.last().copied().unwrap_or(f64::NAN),
             start.elapsed().as_secs_f64()
