@@ -24,7 +24,7 @@ use timbrespace_engine::voice::PhaseMode;
 
 use crate::adam::Adam;
 use crate::dataset::Dataset;
-use crate::factorisation::log_frequency::{gaussian_blur, LogFrequency, LogFrequencyError};
+use crate::factorisation::log_frequency::{EncoderBlur, LogFrequency, LogFrequencyError};
 use crate::factorisation::transpose;
 use crate::objective::{kl_to_prior, reconstruction};
 use crate::random::gaussian_vec;
@@ -65,9 +65,8 @@ pub struct SpsConfig {
     pub prior_weight: f64,
     /// Weight of the KL term (it fixes the latent scale the ℓ2 terms are measured in).
     pub beta: f64,
-    /// Standard deviation, in log-frequency bins, of the encoder's blur (0: none). Without it
-    /// a note a semitone away shares no input with the note below, and the encoder has no
-    /// reason to place neighbouring pitches near each other.
+    /// Standard deviation, in log-frequency bins, of the encoder's blur ([`EncoderBlur`]; 0:
+    /// none).
     pub blur: f64,
     /// Seed of the weights, batches and translations.
     pub seed: u64,
@@ -226,8 +225,8 @@ pub struct SpsModel {
     pub vae: Vae,
     /// The log-frequency grid the model reads and writes.
     pub grid: LogFrequency,
-    /// The encoder's blur along log-frequency, a `(bins, bins)` matrix applied on the right.
-    blur: Option<Tensor>,
+    /// The encoder's blur along log-frequency.
+    blur: EncoderBlur,
     /// The pitch factors of the last [`CONTEXT`] notes → the next note's.
     prior: Perceptron,
     /// Its variables.
@@ -252,13 +251,10 @@ impl SpsModel {
         let vae = Vae::new(&arch, &vb)?;
         let prior = Perceptron::new(CONTEXT, config.hidden, 1, vb.pp("sps.prior"))?;
         seeded_init(&varmap, config.seed)?;
-        let blur = (config.blur > 0.0)
-            .then(|| Tensor::from_vec(gaussian_blur(bins, config.blur), (bins, bins), &Device::Cpu))
-            .transpose()?;
         Ok(Self {
             vae,
             grid,
-            blur,
+            blur: EncoderBlur::new(bins, config.blur)?,
             prior,
             varmap,
         })
@@ -270,10 +266,7 @@ impl SpsModel {
     /// (a ff scale's four times a pp scale's), and nothing in the symmetry ties the step sizes
     /// of different scales together.
     fn posterior(&self, views: &Tensor) -> candle_core::Result<(Tensor, Tensor)> {
-        let x = match &self.blur {
-            Some(blur) => views.matmul(blur)?,
-            None => views.clone(),
-        };
+        let x = self.blur.apply(views)?;
         let rms = x.sqr()?.mean_keepdim(1)?.sqrt()?.affine(1.0, LEVEL_FLOOR)?;
         self.vae.encode(&x.broadcast_div(&rms)?)
     }
@@ -289,11 +282,7 @@ impl SpsModel {
         frames: impl ExactSizeIterator<Item = &'a [f32]>,
     ) -> candle_core::Result<Tensor> {
         let (n, bins) = (frames.len(), self.grid.bins());
-        let mut data = vec![0.0; n * bins];
-        for (frame, out) in frames.zip(data.chunks_exact_mut(bins)) {
-            self.grid.view(frame, out);
-        }
-        Tensor::from_vec(data, (n, bins), &Device::Cpu)
+        Tensor::from_vec(self.grid.views(frames), (n, bins), &Device::Cpu)
     }
 }
 

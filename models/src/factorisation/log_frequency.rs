@@ -5,6 +5,8 @@
 //! STFT bins, exact wherever log bins are denser than STFT bins (below a quarter-tone's width of
 //! one STFT bin) and smoothed above.
 
+use candle_core::{Device, Tensor};
+
 use super::BINS_PER_OCTAVE;
 
 /// Lowest centre of the standard grid, Hz: below the lowest soundfont note (A0 is 27.5 Hz,
@@ -123,6 +125,18 @@ impl LogFrequency {
         }
     }
 
+    /// The views of `frames` (STFT frames), one after another (`frames × bins`, row-major).
+    pub fn views<'a>(&self, frames: impl Iterator<Item = &'a [f32]>) -> Vec<f32> {
+        let bins = self.bins();
+        let mut out = Vec::new();
+        for frame in frames {
+            let start = out.len();
+            out.resize(start + bins, 0.0);
+            self.view(frame, &mut out[start..]);
+        }
+        out
+    }
+
     /// An STFT frame from a log-frequency `view`, written to `out` (STFT bins long): each STFT
     /// bin interpolated at its place on the log axis; below the grid the lowest log bin fades
     /// to 0 at DC, above it the highest log bin holds.
@@ -165,6 +179,35 @@ pub fn gaussian_blur(bins: usize, sigma: f64) -> Vec<f32> {
         }
     }
     matrix
+}
+
+/// The Gaussian blur an encoder reads its log-frequency input through, when on. A partial
+/// about one bin wide shifted a bin up or down gives two input moves that share the partial's
+/// removal, so a sharp-eyed encoder's moves for ±1 bin are far from opposite, and a note a
+/// semitone away shares no input with the note below; blurred, a small transposition is a
+/// small, signed change.
+#[derive(Debug, Clone)]
+pub struct EncoderBlur(
+    /// [`gaussian_blur`] as a `(bins, bins)` tensor applied on the right; `None` when off.
+    Option<Tensor>,
+);
+
+impl EncoderBlur {
+    /// A blur of `sigma` log-frequency bins over inputs `bins` long (0: none).
+    pub fn new(bins: usize, sigma: f64) -> candle_core::Result<Self> {
+        let matrix = (sigma > 0.0)
+            .then(|| Tensor::from_vec(gaussian_blur(bins, sigma), (bins, bins), &Device::Cpu))
+            .transpose()?;
+        Ok(Self(matrix))
+    }
+
+    /// `x` (`(…, bins)`) blurred along its last dimension.
+    pub fn apply(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        match &self.0 {
+            Some(matrix) => x.broadcast_matmul(matrix),
+            None => Ok(x.clone()),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use serde::Serialize;
 use timbrespace_engine::model::manifest::{ArchKind, Architecture};
 
 use super::grid::{GridGeometry, ShiftGrid};
-use super::log_frequency::{gaussian_blur, LogFrequency, LogFrequencyError};
+use super::log_frequency::{EncoderBlur, LogFrequency, LogFrequencyError};
 use super::loss::{soft_loss, ShiftViews};
 use super::shifts::{random_shift, shift_patch, Shift};
 use super::sigreg::sigreg;
@@ -122,11 +122,7 @@ impl PatchSet {
             if range.is_empty() {
                 continue;
             }
-            let mut views = vec![0.0; range.len() * bins];
-            for (i, out) in range.clone().zip(views.chunks_exact_mut(bins)) {
-                grid.view(dataset.frame(i), out);
-            }
-            notes.push(views);
+            notes.push(grid.views(range.clone().map(|i| dataset.frame(i))));
             sources.push(range);
         }
         Self {
@@ -174,11 +170,8 @@ impl PatchSet {
 pub struct PatchModel {
     /// Encoder and decoder over flattened patches.
     pub vae: Vae,
-    /// The encoder's blur along log-frequency as a `(bins, bins)` matrix applied on the
-    /// right, when on. A partial about one bin wide shifted a bin up or down gives two input
-    /// moves that share the partial's removal, so a sharp-eyed encoder's moves for ±1 bin are
-    /// far from opposite; blurred, a small transposition is a small, signed change.
-    blur: Option<Tensor>,
+    /// The encoder's blur along log-frequency.
+    blur: EncoderBlur,
     /// Its variables.
     varmap: VarMap,
     /// Frames per patch.
@@ -201,12 +194,9 @@ impl PatchModel {
         };
         let vae = Vae::new(&arch, &vb)?;
         seeded_init(&varmap, config.seed)?;
-        let blur = (config.blur > 0.0)
-            .then(|| gaussian_blur_tensor(bins, config.blur))
-            .transpose()?;
         Ok(Self {
             vae,
-            blur,
+            blur: EncoderBlur::new(bins, config.blur)?,
             varmap,
             frames,
             bins,
@@ -220,10 +210,7 @@ impl PatchModel {
 
     /// Posterior parameters (μ, log σ²) of patches `(n, frames, bins)`.
     fn posterior(&self, x: &Tensor) -> candle_core::Result<(Tensor, Tensor)> {
-        match &self.blur {
-            Some(blur) => self.vae.encode(&x.broadcast_matmul(blur)?),
-            None => self.vae.encode(x),
-        }
+        self.vae.encode(&self.blur.apply(x)?)
     }
 
     /// Reconstructions of `patches` (`n × frames × bins`) from their latent means.
@@ -243,11 +230,6 @@ pub struct PatchEpoch {
     pub factorise: f64,
     /// SIGReg (0 when off).
     pub sigreg: f64,
-}
-
-/// [`gaussian_blur`] as a tensor.
-fn gaussian_blur_tensor(bins: usize, sigma: f64) -> candle_core::Result<Tensor> {
-    Tensor::from_vec(gaussian_blur(bins, sigma), (bins, bins), &Device::Cpu)
 }
 
 /// Two random shifts, each a transposition or a time shift with even odds.
@@ -449,12 +431,11 @@ mod tests {
     fn the_encoder_blur_is_a_unit_gain_gaussian_that_commutes_with_shifts(
     ) -> candle_core::Result<()> {
         let (bins, sigma) = (64, 3.0);
-        let blur = gaussian_blur_tensor(bins, sigma)?;
+        let blur = EncoderBlur::new(bins, sigma)?;
         let spike = |at: usize| -> candle_core::Result<Vec<f32>> {
             let mut x = vec![0.0f32; bins];
             x[at] = 1.0;
-            Tensor::from_vec(x, (1, bins), &Device::Cpu)?
-                .matmul(&blur)?
+            blur.apply(&Tensor::from_vec(x, (1, bins), &Device::Cpu)?)?
                 .flatten_all()?
                 .to_vec1()
         };
@@ -467,8 +448,8 @@ mod tests {
             assert!((here[k] - there[k + 4]).abs() < 1e-6, "bin {k}");
         }
         // Unit gain everywhere, edges included: a flat row stays flat.
-        let flat = Tensor::ones((1, bins), DType::F32, &Device::Cpu)?
-            .matmul(&blur)?
+        let flat = blur
+            .apply(&Tensor::ones((1, bins), DType::F32, &Device::Cpu)?)?
             .flatten_all()?
             .to_vec1::<f32>()?;
         assert!(flat.iter().all(|v| (v - 1.0).abs() < 1e-5), "{flat:?}");
