@@ -8,6 +8,17 @@ use timbrespace_engine::model::TensorMap;
 
 use crate::vae::to_tensor32;
 
+/// Every variable of `varmap` with its name.
+pub fn named_vars(varmap: &VarMap) -> Result<Vec<(String, Var)>> {
+    Ok(varmap
+        .data()
+        .lock()
+        .map_err(|_| candle_core::Error::Msg("variable map poisoned".into()))?
+        .iter()
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect())
+}
+
 /// Adam (Kingma & Ba) without weight decay.
 pub struct Adam {
     /// Variables in a fixed (name) order, with their moment estimates.
@@ -41,14 +52,7 @@ impl Adam {
 
     /// An optimiser over every variable of `varmap`.
     pub fn for_varmap(varmap: &VarMap, lr: f64) -> Result<Self> {
-        let named: Vec<(String, Var)> = varmap
-            .data()
-            .lock()
-            .map_err(|_| candle_core::Error::Msg("variable map poisoned".into()))?
-            .iter()
-            .map(|(n, v)| (n.clone(), v.clone()))
-            .collect();
-        Self::new(named, lr)
+        Self::new(named_vars(varmap)?, lr)
     }
 
     /// One update from `grads`; variables without a gradient are left alone.

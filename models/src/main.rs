@@ -56,6 +56,10 @@ enum Command {
     Sps(cli::sps::SpsArgs),
     /// Factor pitch from time in a multi-frame patch model (soft factorisation, both halves).
     Patches(Box<cli::patches::PatchArgs>),
+    /// Learn a dictionary of time-shiftable motifs (CONV-WTA) from MIDI drum parts or melodies.
+    Motifs(Box<cli::motifs::MotifArgs>),
+    /// Map points on a line to a ring walked by one learned operator (FiLMR vs a matrix).
+    Stargate(cli::stargate::StargateArgs),
 }
 
 fn main() -> Result<()> {
@@ -76,6 +80,8 @@ fn main() -> Result<()> {
         Command::AgentSim(args) => cli::agent_sim::run(&args),
         Command::Sps(args) => cli::sps::run(&args),
         Command::Patches(args) => cli::patches::run(&args),
+        Command::Motifs(args) => cli::motifs::run(&args),
+        Command::Stargate(args) => cli::stargate::run(&args),
     }
 }
 

@@ -59,6 +59,26 @@ pub struct ScoreNote {
     pub start: f64,
     /// Note-off time in seconds.
     pub end: f64,
+    /// Note-on time in beats (quarter notes) from the start, whatever the tempo: where the note
+    /// sits on the score's grid. Timecode files count a beat as half a second.
+    pub start_beat: f64,
+    /// Note-off time in beats.
+    pub end_beat: f64,
+}
+
+impl ScoreNote {
+    /// The note sounding from `start` to `end`.
+    fn between(channel: u8, key: u8, velocity: u8, start: Moment, end: Moment) -> Self {
+        Self {
+            channel,
+            key,
+            velocity,
+            start: start.seconds,
+            end: end.seconds,
+            start_beat: start.beat,
+            end_beat: end.beat,
+        }
+    }
 }
 
 /// A MIDI file as the player sees it.
@@ -173,6 +193,10 @@ pub fn parse_midi(bytes: &[u8], name: &str) -> Result<Score, MidiError> {
             }
         }
     };
+    let beat_at = |tick: u64, seconds: f64| match smf.header.timing {
+        Timing::Metrical(tpb) => tick as f64 / f64::from(tpb.as_int().max(1)),
+        Timing::Timecode(..) => seconds / (DEFAULT_TEMPO_US * 1e-6),
+    };
     let mut per_tick = seconds_per_tick(DEFAULT_TEMPO_US)?;
     let (mut last_tick, mut now) = (0u64, 0.0f64);
     let mut performance = Performance::default();
@@ -181,10 +205,27 @@ pub fn parse_midi(bytes: &[u8], name: &str) -> Result<Score, MidiError> {
         last_tick = tick;
         match ev {
             Raw::Tempo(us) => per_tick = seconds_per_tick(us)?,
-            Raw::Channel(channel, message) => performance.message(now, channel, message),
+            Raw::Channel(channel, message) => {
+                let at = Moment {
+                    seconds: now,
+                    beat: beat_at(tick, now),
+                };
+                performance.message(at, channel, message);
+            }
         }
     }
-    Ok(performance.finish(now, format, smf.tracks.len()))
+    let end = Moment {
+        seconds: now,
+        beat: beat_at(last_tick, now),
+    };
+    Ok(performance.finish(end, format, smf.tracks.len()))
+}
+
+/// When a message happens, in seconds and in beats.
+#[derive(Debug, Clone, Copy)]
+struct Moment {
+    seconds: f64,
+    beat: f64,
 }
 
 /// Turns channel messages into events and notes.
@@ -195,7 +236,7 @@ struct Performance {
     /// Finished notes.
     notes: Vec<ScoreNote>,
     /// Sounding notes: (channel, key, velocity, start).
-    open: Vec<(u8, u8, u8, f64)>,
+    open: Vec<(u8, u8, u8, Moment)>,
     /// Per channel: bend range in semitones, set through RPN 0.
     bend_range: [Option<f32>; 16],
     /// Per channel: the selected RPN (MSB, LSB).
@@ -203,7 +244,8 @@ struct Performance {
 }
 
 impl Performance {
-    fn message(&mut self, now: f64, channel: u8, message: MidiMessage) {
+    fn message(&mut self, at: Moment, channel: u8, message: MidiMessage) {
+        let now = at.seconds;
         let c = usize::from(channel & 15);
         let mut push = |event| {
             self.events.push(TimedEvent {
@@ -219,7 +261,7 @@ impl Performance {
                     key,
                     velocity,
                 });
-                self.open.push((channel, key, velocity, now));
+                self.open.push((channel, key, velocity, at));
             }
             MidiMessage::NoteOn { key, .. } | MidiMessage::NoteOff { key, .. } => {
                 let key = key.as_int();
@@ -231,13 +273,8 @@ impl Performance {
                     .position(|&(ch, k, _, _)| ch == channel && k == key)
                 {
                     let (channel, key, velocity, start) = self.open.remove(i);
-                    self.notes.push(ScoreNote {
-                        channel,
-                        key,
-                        velocity,
-                        start,
-                        end: now,
-                    });
+                    self.notes
+                        .push(ScoreNote::between(channel, key, velocity, start, at));
                 }
             }
             MidiMessage::Controller { controller, value } => {
@@ -266,19 +303,14 @@ impl Performance {
     }
 
     /// Closes notes never switched off at the end.
-    fn finish(mut self, end: f64, format: u8, tracks: usize) -> Score {
+    fn finish(mut self, end: Moment, format: u8, tracks: usize) -> Score {
         for (channel, key, velocity, start) in std::mem::take(&mut self.open) {
             self.events.push(TimedEvent {
-                seconds: end,
+                seconds: end.seconds,
                 event: NoteEvent::NoteOff { channel, key },
             });
-            self.notes.push(ScoreNote {
-                channel,
-                key,
-                velocity,
-                start,
-                end,
-            });
+            self.notes
+                .push(ScoreNote::between(channel, key, velocity, start, end));
         }
         self.notes.sort_by(|a, b| a.start.total_cmp(&b.start));
         Score {

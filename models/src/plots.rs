@@ -11,7 +11,7 @@ use timbrespace_engine::model::manifest::EpochRecord;
 type Curve = (&'static str, RGBColor, fn(&EpochRecord) -> f64);
 
 /// Font family name the plots register DejaVu Sans under (no system fonts are needed).
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Plotting failed (a file could not be written).
 #[derive(Debug, thiserror::Error)]
@@ -24,7 +24,7 @@ pub struct PlotError {
 }
 
 /// Make the embedded font available to plotters (idempotent).
-fn register_font() {
+pub(crate) fn register_font() {
     // Registering twice only replaces the same bytes; a failure leaves plots without text.
     let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
 }
@@ -235,5 +235,83 @@ pub fn descriptor_heat_map(
             )
         }))
         .map_err(|e| fail(e.to_string()))?;
+    root.present().map_err(|e| fail(e.to_string()))
+}
+
+/// How [`roll_panels`] colours cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellShading {
+    /// Probabilities 0–1, white to black.
+    Probability,
+    /// Signed weights scaled by each panel's largest magnitude: red positive, blue negative.
+    Signed,
+}
+
+/// Piano rolls side by side in a grid of `columns`, each under its caption; row 0 at the
+/// bottom, time to the right.
+pub fn roll_panels(
+    path: &Path,
+    title: &str,
+    panels: &[(String, &crate::motifs::piano_roll::PianoRoll)],
+    columns: usize,
+    shading: CellShading,
+) -> Result<(), PlotError> {
+    register_font();
+    let fail = |e: String| PlotError {
+        path: path.display().to_string(),
+        reason: e,
+    };
+    let columns = columns.clamp(1, panels.len().max(1));
+    let lines = panels.len().div_ceil(columns).max(1);
+    let (width, height) = ((columns * 160) as u32, (lines * 130 + 40) as u32);
+    let root = BitMapBackend::new(path, (width, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
+    let root = root
+        .titled(title, (FONT, 20))
+        .map_err(|e| fail(e.to_string()))?;
+    for ((caption, roll), area) in panels.iter().zip(root.split_evenly((lines, columns))) {
+        let scale = roll.cells.iter().fold(1e-9f32, |m, &v| m.max(v.abs()));
+        let area = area.margin(4, 4, 4, 4);
+        let area = area
+            .titled(caption, (FONT, 12))
+            .map_err(|e| fail(e.to_string()))?;
+        let (w, h) = area.dim_in_pixel();
+        let (cw, ch) = (
+            f64::from(w) / roll.steps.max(1) as f64,
+            f64::from(h) / roll.rows.max(1) as f64,
+        );
+        for row in 0..roll.rows {
+            for step in 0..roll.steps {
+                let v = roll.cells[row * roll.steps + step];
+                let colour = match shading {
+                    CellShading::Probability => {
+                        let g = (255.0 * (1.0 - v.clamp(0.0, 1.0))) as u8;
+                        RGBColor(g, g, g)
+                    }
+                    CellShading::Signed => {
+                        let a = (255.0 * (1.0 - (v.abs() / scale).min(1.0))) as u8;
+                        if v >= 0.0 {
+                            RGBColor(255, a, a)
+                        } else {
+                            RGBColor(a, a, 255)
+                        }
+                    }
+                };
+                let x0 = (step as f64 * cw) as i32;
+                let y0 = (f64::from(h) - (row + 1) as f64 * ch) as i32;
+                let (x1, y1) = (
+                    ((step + 1) as f64 * cw) as i32,
+                    (f64::from(h) - row as f64 * ch) as i32,
+                );
+                area.draw(&Rectangle::new([(x0, y0), (x1, y1)], colour.filled()))
+                    .map_err(|e| fail(e.to_string()))?;
+            }
+        }
+        area.draw(&Rectangle::new(
+            [(0, 0), (w as i32 - 1, h as i32 - 1)],
+            RGBColor(160, 160, 160),
+        ))
+        .map_err(|e| fail(e.to_string()))?;
+    }
     root.present().map_err(|e| fail(e.to_string()))
 }

