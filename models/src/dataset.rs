@@ -11,6 +11,7 @@ use timbrespace_engine::model::Scaling;
 use timbrespace_engine::stft::{magnitude_stft, StftConfig};
 
 use crate::audio_import::{is_audio_file, load_audio};
+use crate::file_walk::files_under;
 use crate::labels::{
     labels_from_path, merge, read_label_csv, FileLabels, LabelError, DYNAMICS, DYNAMICS_MARKS,
     INSTRUMENT, OCTAVE, PITCH,
@@ -144,9 +145,10 @@ impl Dataset {
         if !folder.is_dir() {
             return Err(DatasetError::NotAFolder(folder.display().to_string()));
         }
-        let mut paths = Vec::new();
-        collect_audio_files(folder, &mut paths)?;
-        paths.sort();
+        let paths = files_under(folder, &is_audio_file).map_err(|e| DatasetError::List {
+            path: e.folder.display().to_string(),
+            source: e.source,
+        })?;
         let csv = match &options.labels_csv {
             Some(path) => read_label_csv(path)?,
             None => BTreeMap::new(),
@@ -253,23 +255,6 @@ impl Dataset {
             test_files,
         })
     }
-}
-
-/// Walk `folder` for audio files.
-fn collect_audio_files(folder: &Path, out: &mut Vec<PathBuf>) -> Result<(), DatasetError> {
-    let list_error = |source| DatasetError::List {
-        path: folder.display().to_string(),
-        source,
-    };
-    for entry in std::fs::read_dir(folder).map_err(list_error)? {
-        let path = entry.map_err(list_error)?.path();
-        if path.is_dir() {
-            collect_audio_files(&path, out)?;
-        } else if is_audio_file(&path) {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// A file's labels from its name and folder, merged with its CSV row (looked up by path

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod evaluate;
 pub mod export;
 pub mod factorisation;
+pub mod file_walk;
 pub mod labels;
 pub mod linalg;
 pub mod midi;

@@ -1,11 +1,12 @@
 //! A folder of MIDI files as onset rolls, each labelled with its collection (the sub-folder it
 //! came from), cut into bars for training and held-out scoring.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use thiserror::Error;
 
 use super::piano_roll::{PianoRoll, RollKind, STEPS_PER_BEAT};
+use crate::file_walk::files_under;
 use crate::midi::read_midi;
 
 /// Why a corpus cannot be used.
@@ -52,9 +53,14 @@ impl Corpus {
     /// Reads every `.mid`/`.midi` file under `root` (recursively, in name order) as rolls of
     /// `kind`.
     pub fn load(root: &Path, kind: RollKind) -> Result<Self, CorpusError> {
-        let mut files = Vec::new();
-        collect_midi_files(root, &mut files)?;
-        files.sort();
+        let is_midi = |path: &Path| {
+            path.extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("mid") || e.eq_ignore_ascii_case("midi"))
+        };
+        let files = files_under(root, &is_midi).map_err(|e| CorpusError::Io {
+            path: e.folder.display().to_string(),
+            source: e.source,
+        })?;
         let root_name = root
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
@@ -111,24 +117,4 @@ impl Corpus {
             })
             .collect()
     }
-}
-
-/// Appends the MIDI files under `dir` to `out`.
-fn collect_midi_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CorpusError> {
-    let io = |source| CorpusError::Io {
-        path: dir.display().to_string(),
-        source,
-    };
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let path = entry.map_err(io)?.path();
-        if path.is_dir() {
-            collect_midi_files(&path, out)?;
-        } else if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("mid") || e.eq_ignore_ascii_case("midi"))
-        {
-            out.push(path);
-        }
-    }
-    Ok(())
 }

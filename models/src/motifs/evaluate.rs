@@ -34,7 +34,7 @@ pub fn split_by_piece(
     fastrand::Rng::with_seed(seed).shuffle(&mut order);
     let held =
         ((pieces as f64 * test_share).round() as usize).clamp(1, pieces.saturating_sub(1).max(1));
-    let mut test_pieces: Vec<usize> = order[..held.min(pieces)].to_vec();
+    let mut test_pieces: Vec<usize> = order[..held.min(order.len())].to_vec();
     test_pieces.sort_unstable();
     let (mut train, mut test) = (Vec::new(), Vec::new());
     for (piece, window) in windows {

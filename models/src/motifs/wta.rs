@@ -259,11 +259,6 @@ impl ConvWta {
             })
             .collect())
     }
-
-    /// Its shape and training settings.
-    pub fn config(&self) -> &WtaConfig {
-        &self.config
-    }
 }
 
 /// Weighted binary cross-entropy of onset logits against 0/1 targets (same shape).
