@@ -3,7 +3,8 @@
 //! stream of magnitude frames into audio at any block size, resampling to the host's rate, and
 //! the `.tsm` model file with the allocation-free decoder kernel that plays it.
 //!
-//! It also holds the co-exploration agent, which runs beside the audio thread (never on it).
+//! It also holds the co-exploration agent, which runs beside the audio thread (never on it), and
+//! the Motif mode's motif bank and beat-grid sequencer.
 //!
 //! Nothing here depends on a machine-learning framework: every object on the audio path is
 //! allocated when it is built and never again.
@@ -16,6 +17,7 @@ pub mod error;
 pub mod grid;
 pub mod metrics;
 pub mod model;
+pub mod motif;
 pub mod phase;
 pub mod pitch;
 pub mod player;

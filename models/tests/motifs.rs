@@ -1,10 +1,12 @@
 //! Motif tools: onset rolls from MIDI (tempo changes, overlapping notes, the drum channel),
 //! corpora with broken files, onset scores and corruption, and a CONV-WTA dictionary learned
-//! from toy drum patterns.
+//! from toy drum patterns, and the motif bank it makes for the engine.
 
 use midly::num::{u15, u24, u28, u4, u7};
 use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
+use timbrespace_engine::motif::bank::MotifBank;
 use timbrespace_models::midi::parse_midi;
+use timbrespace_models::motifs::bank::motif_bank;
 use timbrespace_models::motifs::corpus::{Corpus, CorpusError};
 use timbrespace_models::motifs::evaluate::score_motifs;
 use timbrespace_models::motifs::onsets::{corrupt, OnsetScore};
@@ -222,7 +224,7 @@ fn toy_drums(count: usize, seed: u64) -> Vec<PianoRoll> {
 }
 
 #[test]
-fn conv_wta_learns_shifted_toy_patterns_and_denoises() {
+fn conv_wta_learns_shifted_toy_patterns_denoises_and_makes_a_bank_the_engine_plays() {
     let config = WtaConfig {
         maps: 8,
         atom_steps: 8,
@@ -240,4 +242,30 @@ fn conv_wta_learns_shifted_toy_patterns_and_denoises() {
         scores.denoised.f1() > scores.corrupted.f1(),
         "denoising must beat the corrupted input: {scores:?}"
     );
+
+    // A bank of 5 motifs: the engine, without candle, decodes each exactly as the model
+    // reconstructs the window it came from.
+    let bank = motif_bank(&model, &test, 5, 36, "toy").expect("bank");
+    assert_eq!(bank.motifs.len(), 5);
+    let text = serde_json::to_string(&bank).expect("json");
+    let engine = MotifBank::from_json(text.as_bytes()).expect("the engine reads it");
+    let reconstructions = model.reconstruct(&test).expect("reconstruct");
+    let mut decoded = vec![0.0; 9 * 32];
+    for i in 0..5 {
+        engine.decode(i as f32 / 4.0, 0, &mut decoded);
+        let closest = reconstructions
+            .iter()
+            .map(|r| {
+                r.cells
+                    .iter()
+                    .zip(&decoded)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0f32, f32::max)
+            })
+            .fold(f32::INFINITY, f32::min);
+        assert!(
+            closest < 1e-4,
+            "motif {i} is no window's reconstruction ({closest})"
+        );
+    }
 }

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use parking_lot::RwLock;
 use timbrespace_engine::descriptors::Descriptor;
+use timbrespace_engine::motif::pattern::MotifSettings;
+use timbrespace_engine::motif::sequencer::TransportInfo;
 use timbrespace_engine::player::NoteEvent;
 use timbrespace_plugin::instrument::HostConfig;
 use timbrespace_plugin::params::{Controls, PhaseParam};
@@ -18,6 +20,8 @@ use timbrespace_plugin::session::Session;
 const RATE: f32 = 48_000.0;
 /// Seconds of audio per measurement.
 const SECONDS: f32 = 8.0;
+/// The host's tempo in the Motif rows, BPM.
+const MOTIF_TEMPO: f64 = 140.0;
 /// A chord is re-struck this often, seconds.
 const RESTRIKE: f32 = 2.0;
 
@@ -31,6 +35,9 @@ enum Extra {
     /// The agent moves every 30 ms (wall clock) and gets feedback twice a second (audio
     /// time); its worker thread runs beside the audio thread.
     Agent,
+    /// Motif mode on a playing transport at 140 BPM: the held keys play dense motifs whose
+    /// position and shifts are automated every block (so the motif is decoded every block).
+    Motif,
 }
 
 /// Shares of real time: (mean, the 99.9th-percentile block, the slowest block), each block's
@@ -99,7 +106,20 @@ fn measure(
                 controls.target_amount = 0.5 + 0.4 * (t * 0.3).sin();
             }
             Extra::Agent => controls.agent.reward_plus = (t * 2.0).fract() < 0.1,
+            Extra::Motif => {
+                controls.motif = Some(MotifSettings {
+                    position: 0.5 + 0.5 * (t * 0.2).sin(),
+                    density: 0.8,
+                    pitch_shift: (t * 0.5) as i32 % 5,
+                    time_shift: b as i32 % 3,
+                })
+            }
         }
+        let transport = TransportInfo {
+            playing: extra == Extra::Motif,
+            beat: Some(f64::from(t) * MOTIF_TEMPO / 60.0),
+            tempo: Some(MOTIF_TEMPO),
+        };
         if paced {
             // Spin rather than sleep until the block is due: a host's audio thread is woken by
             // the audio device with its caches warm from the last period, which a sleeping
@@ -111,7 +131,7 @@ fn measure(
         }
         let start = Instant::now();
         let mut outputs = [&mut left[..], &mut right[..]];
-        session.process(&controls, events.iter().copied(), &mut outputs);
+        session.process(&controls, transport, events.iter().copied(), &mut outputs);
         times.push(start.elapsed().as_secs_f64());
         std::hint::black_box(&left);
     }
@@ -125,15 +145,19 @@ fn measure(
 fn main() {
     println!("Timbrespace plugin processing at 48 kHz, default model, axes automated every block");
     println!("(\"+ target\": every voice also follows an automated brightness target)");
+    println!(
+        "(\"+ motif\": Motif mode, dense motifs morphing every block, on a playing transport)"
+    );
     println!("(\"+ agent\": the agent moving every 30 ms on its own thread; \"paced\": blocks due in real time)");
     println!("(share of one core; target: 16 voices ≤ 15 % on average, no block above 50 %)");
     println!(
         "{:<24} {:>7} {:>7} {:>10} {:>12} {:>14}",
         "phase", "voices", "block", "mean load", "p99.9 block", "slowest block"
     );
-    // `cargo xtask bench-plugin agent` runs only the agent's rows and their controls.
+    // `cargo xtask bench-plugin agent` (or `motif`) runs only those rows.
     let only_agent = std::env::args().any(|a| a == "agent");
-    if !only_agent {
+    let only_motif = std::env::args().any(|a| a == "motif");
+    if !only_agent && !only_motif {
         for phase in [
             PhaseParam::Rtpghi,
             PhaseParam::LowLatency,
@@ -148,6 +172,14 @@ fn main() {
         for block in [64usize, 512] {
             row(16, block, PhaseParam::Rtpghi, Extra::Target, false);
         }
+    }
+    if !only_agent {
+        for block in [64usize, 512] {
+            row(16, block, PhaseParam::Rtpghi, Extra::Motif, false);
+        }
+    }
+    if only_motif {
+        return;
     }
     for paced in [false, true] {
         for extra in [Extra::None, Extra::Agent] {
@@ -169,6 +201,7 @@ fn row(voices: usize, block: usize, phase: PhaseParam, extra: Extra, paced: bool
             Extra::None => "",
             Extra::Target => " + target",
             Extra::Agent => " + agent",
+            Extra::Motif => " + motif",
         },
         if paced { ", paced" } else { "" }
     );

@@ -27,6 +27,7 @@ use editor::EditorApp;
 use instrument::HostConfig;
 use params::TimbrespaceParams;
 use session::Session;
+use timbrespace_engine::motif::sequencer::TransportInfo;
 
 pub use timbrespace_engine as engine;
 
@@ -135,6 +136,12 @@ impl Plugin for Timbrespace {
             self.params.reward_plus_cc.load(Ordering::Relaxed),
             self.params.reward_minus_cc.load(Ordering::Relaxed),
         );
+        let host = context.transport();
+        let transport = TransportInfo {
+            playing: host.playing,
+            beat: host.pos_beats(),
+            tempo: host.tempo,
+        };
         let Self {
             agent,
             reward_held,
@@ -147,7 +154,7 @@ impl Plugin for Timbrespace {
             }
             midi::engine_event(&event, controls.bend_range)
         });
-        if session.process(&controls, events, buffer.as_slice()) {
+        if session.process(&controls, transport, events, buffer.as_slice()) {
             context.set_latency_samples(self.session.latency_samples());
         }
         ProcessStatus::KeepAlive

@@ -11,6 +11,7 @@ use crossbeam::channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use crossbeam::queue::ArrayQueue;
 use parking_lot::{Mutex, RwLock};
 use timbrespace_engine::model::ModelFile;
+use timbrespace_engine::motif::bank::MotifBank;
 
 use crate::instrument::{HostConfig, Instrument};
 use crate::params::PhaseParam;
@@ -18,6 +19,8 @@ use crate::shared::Shared;
 
 /// The embedded default model.
 static DEFAULT_MODEL: &[u8] = include_bytes!("../../assets/default.tsm");
+/// The embedded motif bank (melodies of the music21 folk-song corpus; see the README).
+static DEFAULT_MOTIFS: &[u8] = include_bytes!("../../assets/motifs.tsmotif");
 /// How often the loader looks for retired instruments and rebuild requests.
 const POLL: Duration = Duration::from_millis(20);
 /// Instruments in flight in either direction.
@@ -28,6 +31,12 @@ pub fn default_model() -> Arc<ModelFile> {
     // The file is built into the binary and checked by the test suite; should it ever fail
     // to parse, there is nothing to fall back to, so say so loudly at start-up.
     Arc::new(ModelFile::from_bytes(DEFAULT_MODEL).expect("the embedded default model is valid"))
+}
+
+/// The embedded motif bank, parsed and checked.
+pub fn default_motifs() -> Arc<MotifBank> {
+    // Built into the binary and checked by the test suite, like the default model.
+    Arc::new(MotifBank::from_json(DEFAULT_MOTIFS).expect("the embedded motif bank is valid"))
 }
 
 /// The audio thread's ends of the hand-over queues.
@@ -104,6 +113,12 @@ impl Loader {
             retired,
             rebuilds,
         }
+    }
+
+    /// The embedded motif bank, parsed and checked.
+    pub fn default_motifs() -> Arc<MotifBank> {
+        // Built into the binary and checked by the test suite, like the default model.
+        Arc::new(MotifBank::from_json(DEFAULT_MOTIFS).expect("the embedded motif bank is valid"))
     }
 
     /// The audio thread's ends of the queues.

@@ -9,6 +9,7 @@ use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 use timbrespace_engine::axes::AxisBasis;
 use timbrespace_engine::descriptors::Descriptor;
+use timbrespace_engine::motif::pattern::MotifSettings;
 use timbrespace_engine::phase::refined::RefineSettings;
 use timbrespace_engine::phase::rtpghi::Lookahead;
 use timbrespace_engine::player::{Envelope, PlayMode, DEFAULT_ROOT_KEY};
@@ -32,6 +33,10 @@ pub enum ModeParam {
     /// From the axes alone; MIDI gates and scales.
     #[id = "free"]
     Free,
+    /// A held key plays a motif from the motif bank, rooted on it, in time with the host; the
+    /// motif's notes sound as in notes mode.
+    #[id = "motif"]
+    Motif,
 }
 
 /// Which axes the sliders move along.
@@ -148,6 +153,11 @@ impl AgentDimsParam {
     }
 }
 
+/// The Motif pitch parameter's range, semitones either way.
+pub const MOTIF_PITCH_RANGE: i32 = 24;
+/// The Motif shift parameter's range, sixteenth-note steps either way.
+pub const MOTIF_SHIFT_RANGE: i32 = 16;
+
 /// MIDI CC numbers that give the agent feedback unless the musician maps others.
 pub const REWARD_CCS: (u8, u8) = (20, 21);
 
@@ -243,6 +253,20 @@ pub struct TimbrespaceParams {
     /// direction).
     #[id = "root-key"]
     pub root_key: IntParam,
+    /// Motif mode: position along the bank's motifs, 0 = first, 1 = last; between two it
+    /// morphs their codes.
+    #[id = "motif-position"]
+    pub motif_position: FloatParam,
+    /// Motif mode: how many of the motif's onsets play (0 = only the surest, 1 = every faint
+    /// one).
+    #[id = "motif-density"]
+    pub motif_density: FloatParam,
+    /// Motif mode: semitones added to every motif note.
+    #[id = "motif-pitch"]
+    pub motif_pitch: IntParam,
+    /// Motif mode: sixteenth-note steps the motif starts later (it loops).
+    #[id = "motif-shift"]
+    pub motif_shift: IntParam,
     /// Phase reconstruction mode.
     #[id = "phase"]
     pub phase: EnumParam<PhaseParam>,
@@ -362,6 +386,38 @@ impl TimbrespaceParams {
             .with_string_to_value(formatters::s2v_i32_key_formatter()),
             bend_range: IntParam::new("Bend range", 2, IntRange::Linear { min: 0, max: 24 })
                 .with_unit(" st"),
+            motif_position: FloatParam::new(
+                "Motif position",
+                0.5,
+                FloatRange::Linear { min: 0.0, max: 1.0 },
+            )
+            .with_value_to_string(formatters::v2s_f32_rounded(3)),
+            motif_density: FloatParam::new(
+                "Motif density",
+                0.5,
+                FloatRange::Linear { min: 0.0, max: 1.0 },
+            )
+            .with_unit(" %")
+            .with_value_to_string(formatters::v2s_f32_percentage(0))
+            .with_string_to_value(formatters::s2v_f32_percentage()),
+            motif_pitch: IntParam::new(
+                "Motif pitch",
+                0,
+                IntRange::Linear {
+                    min: -MOTIF_PITCH_RANGE,
+                    max: MOTIF_PITCH_RANGE,
+                },
+            )
+            .with_unit(" st"),
+            motif_shift: IntParam::new(
+                "Motif shift",
+                0,
+                IntRange::Linear {
+                    min: -MOTIF_SHIFT_RANGE,
+                    max: MOTIF_SHIFT_RANGE,
+                },
+            )
+            .with_unit(" steps"),
             phase: EnumParam::new("Phase", PhaseParam::Rtpghi),
             target: EnumParam::new("Target descriptor", TargetParam::Off),
             target_value: FloatParam::new(
@@ -424,9 +480,15 @@ impl TimbrespaceParams {
     pub fn controls(&self) -> Controls {
         Controls {
             mode: match self.mode.value() {
-                ModeParam::Notes => PlayMode::Notes,
+                ModeParam::Notes | ModeParam::Motif => PlayMode::Notes,
                 ModeParam::Free => PlayMode::Free,
             },
+            motif: (self.mode.value() == ModeParam::Motif).then(|| MotifSettings {
+                position: self.motif_position.value(),
+                density: self.motif_density.value(),
+                pitch_shift: self.motif_pitch.value(),
+                time_shift: self.motif_shift.value(),
+            }),
             basis: match self.projection.value() {
                 ProjectionParam::Raw => AxisBasis::Raw,
                 ProjectionParam::Pca => AxisBasis::Pca,
@@ -502,6 +564,8 @@ pub struct Controls {
     pub axes: [f32; AXES],
     /// Rotation of the plane of axes 1–2.
     pub rotation_degrees: f32,
+    /// Motif mode's settings; `None` when notes play as they come.
+    pub motif: Option<MotifSettings>,
     /// Instrument position 0–1.
     pub instrument: f32,
     /// Amplitude envelope.

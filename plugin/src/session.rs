@@ -7,12 +7,14 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 use timbrespace_engine::model::ModelFile;
+use timbrespace_engine::motif::bank::MotifBank;
+use timbrespace_engine::motif::sequencer::TransportInfo;
 use timbrespace_engine::player::NoteEvent;
 
 use crate::agent::model_identity;
 use crate::editor::LoadRequester;
 use crate::instrument::{HostConfig, Instrument};
-use crate::loader::{default_model, Loader};
+use crate::loader::{default_model, default_motifs, Loader};
 use crate::params::{Controls, PhaseParam};
 use crate::shared::Shared;
 use crate::synth::Synth;
@@ -29,6 +31,8 @@ pub struct Session {
     synth: Synth,
     /// The embedded default model.
     default: Arc<ModelFile>,
+    /// The motifs Motif mode plays (the editor previews them).
+    motifs: Arc<MotifBank>,
 }
 
 impl Session {
@@ -38,14 +42,21 @@ impl Session {
         let default = default_model();
         let shared = Arc::new(Shared::new(default.clone()));
         let loader = Arc::new(Loader::start(shared.clone(), model_path.clone()));
-        let synth = Synth::new(loader.handover(), shared.clone());
+        let motifs = default_motifs();
+        let synth = Synth::new(loader.handover(), shared.clone(), motifs.clone());
         Self {
             shared,
             model_path,
             loader,
             synth,
             default,
+            motifs,
         }
+    }
+
+    /// The motifs Motif mode plays.
+    pub fn motifs(&self) -> &Arc<MotifBank> {
+        &self.motifs
     }
 
     /// What the editor reads.
@@ -137,18 +148,18 @@ impl Session {
         &mut self.synth
     }
 
-    /// Processes one block with `events` (offset in the block, event), as the plugin does:
-    /// returns true when the latency may have changed.
+    /// Processes one block with `events` (offset in the block, event, in time order) at the
+    /// host's `transport`, as the plugin does: returns true when the latency may have changed.
     pub fn process(
         &mut self,
         controls: &Controls,
+        transport: TransportInfo,
         events: impl IntoIterator<Item = (u32, NoteEvent)>,
         outputs: &mut [&mut [f32]],
     ) -> bool {
         let swapped = self.synth.begin_block(controls);
-        for (offset, event) in events {
-            self.synth.schedule(offset, event);
-        }
+        let len = outputs.first().map_or(0, |c| c.len());
+        self.synth.schedule_block(events, controls, transport, len);
         self.synth.render(outputs, controls);
         swapped
     }

@@ -5,6 +5,8 @@
 use std::sync::Arc;
 
 use timbrespace_engine::agent::MAX_DIMS;
+use timbrespace_engine::motif::bank::MotifBank;
+use timbrespace_engine::motif::sequencer::{MotifSequencer, TransportInfo};
 use timbrespace_engine::player::NoteEvent;
 
 use crate::instrument::{Instrument, VOICES};
@@ -17,6 +19,10 @@ const GAIN_GLIDE: f32 = 0.01;
 /// The agent's offset glides to each new position with this time constant, in seconds: its
 /// moves are steps, the sound must not be.
 const AGENT_GLIDE: f32 = 0.05;
+
+/// Host events one block can pass through beside the motif player; more are dropped (the
+/// instrument's own queue holds no more either).
+const PASSTHROUGH: usize = 1024;
 
 /// The audio thread's instrument slot.
 pub struct Synth {
@@ -44,11 +50,20 @@ pub struct Synth {
     /// The momentary feedback and reset parameters as they were last block (they act when
     /// they turn on).
     held: [bool; 3],
+    /// The motifs Motif mode plays.
+    motifs: Arc<MotifBank>,
+    /// Motif mode's player, built for the host rate at [`Synth::install`].
+    sequencer: Option<MotifSequencer>,
+    /// Whether Motif mode played last block (switching resets what sounds).
+    motif_on: bool,
+    /// This block's host events that go to the voices beside the motif's notes.
+    passthrough: Vec<(u32, NoteEvent)>,
 }
 
 impl Synth {
-    /// An empty slot; [`Synth::install`] gives it an instrument.
-    pub fn new(handover: Handover, shared: Arc<Shared>) -> Self {
+    /// An empty slot that plays `motifs` in Motif mode; [`Synth::install`] gives it an
+    /// instrument.
+    pub fn new(handover: Handover, shared: Arc<Shared>, motifs: Arc<MotifBank>) -> Self {
         Self {
             instrument: None,
             handover,
@@ -61,6 +76,10 @@ impl Synth {
             agent_offset: [0.0; MAX_DIMS],
             agent_glide: 0.0,
             held: [false; 3],
+            motifs,
+            sequencer: None,
+            motif_on: false,
+            passthrough: Vec::with_capacity(PASSTHROUGH),
         }
     }
 
@@ -71,6 +90,8 @@ impl Synth {
         self.mono = vec![0.0; host.max_block.max(1)];
         self.glide = 1.0 - (-1.0 / (GAIN_GLIDE * host.rate.max(1.0))).exp();
         self.pending_phase = None;
+        self.sequencer = Some(MotifSequencer::new(self.motifs.clone(), host.rate));
+        self.motif_on = false;
         self.instrument = Some(instrument);
     }
 
@@ -168,10 +189,61 @@ impl Synth {
         &self.agent_offset
     }
 
-    /// Schedules `event` at `offset` samples into the block.
-    pub fn schedule(&mut self, offset: u32, event: NoteEvent) {
-        if let Some(instrument) = &mut self.instrument {
-            instrument.schedule(offset, event);
+    /// Schedules a block of `len` samples' host `events` (in time order): as they come, or in
+    /// Motif mode (`controls.motif`) through the motif player, whose notes follow `transport`.
+    /// Switching the mode ends what sounds, so no note is left hanging.
+    pub fn schedule_block(
+        &mut self,
+        events: impl IntoIterator<Item = (u32, NoteEvent)>,
+        controls: &Controls,
+        transport: TransportInfo,
+        len: usize,
+    ) {
+        let (Some(instrument), Some(sequencer)) = (&mut self.instrument, &mut self.sequencer)
+        else {
+            return;
+        };
+        let motif = controls.motif.filter(|_| !sequencer.bank().is_empty());
+        if motif.is_some() != self.motif_on {
+            self.motif_on = motif.is_some();
+            for &(offset, event) in sequencer.stop(0) {
+                instrument.schedule(offset, event);
+            }
+            // Keys held before the switch would otherwise never hear their note-off.
+            instrument.schedule(0, NoteEvent::AllNotesOff);
+        }
+        let Some(settings) = motif else {
+            for (offset, event) in events {
+                instrument.schedule(offset, event);
+            }
+            return;
+        };
+        self.passthrough.clear();
+        for (offset, event) in events {
+            match event {
+                NoteEvent::NoteOn { .. } | NoteEvent::NoteOff { .. } => {
+                    sequencer.key(offset, event);
+                }
+                NoteEvent::AllNotesOff => {
+                    sequencer.key(offset, event);
+                    push_event(&mut self.passthrough, offset, event);
+                }
+                _ => push_event(&mut self.passthrough, offset, event),
+            }
+        }
+        // Both lists are in time order: merge them (host events first at equal offsets).
+        let notes = sequencer.run(len, transport, &settings);
+        let (mut a, mut b) = (self.passthrough.iter().peekable(), notes.iter().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) if x.0 <= y.0 => a.next(),
+                (Some(_), Some(_)) | (None, Some(_)) => b.next(),
+                (Some(_), None) => a.next(),
+                (None, None) => break,
+            };
+            if let Some(&(offset, event)) = next {
+                instrument.schedule(offset, event);
+            }
         }
     }
 
@@ -238,5 +310,12 @@ impl Synth {
                 self.shared.publish_output(first);
             }
         }
+    }
+}
+
+/// Adds an event unless the block's list is full.
+fn push_event(list: &mut Vec<(u32, NoteEvent)>, offset: u32, event: NoteEvent) {
+    if list.len() < list.capacity() {
+        list.push((offset, event));
     }
 }

@@ -1,14 +1,19 @@
 //! The instrument's processing driven without a host, as a host would drive it: notes come
 //! out in tune, chords keep every pitch, timing is sample-accurate, every parameter extreme
-//! stays finite, model swaps are clean and state round-trips.
+//! stays finite, model swaps are clean and state round-trips; Motif mode follows the host's beat
+//! grid, transposes with the held key and leaves no note hanging.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{cents_from_key, median_f0, note_off, note_on, render, rms, session, RATE};
+use common::{
+    cents_from_key, median_f0, note_off, note_on, render, render_at, rms, session, Grid, RATE,
+};
 use nice_plug::prelude::Plugin;
 use timbrespace_engine::model::ModelFile;
+use timbrespace_engine::motif::pattern::MotifSettings;
+use timbrespace_engine::pitch::cents;
 use timbrespace_engine::player::{NoteEvent, PlayMode};
 use timbrespace_plugin::loader::default_model;
 use timbrespace_plugin::params::Controls;
@@ -392,4 +397,106 @@ fn state_round_trips_and_a_missing_model_falls_back_to_the_default() {
     let controls = playing(&s, "Clarinet");
     let out = render(&mut s, &controls, &[(0, note_on(69, 100))], at(0.6), 256);
     assert!(rms(&out[at(0.3)..]) > 1e-3, "the default model plays");
+}
+
+/// Controls for Motif mode with the embedded bank, playing the clarinet.
+fn motif_controls(s: &Session) -> Controls {
+    Controls {
+        motif: Some(MotifSettings {
+            position: 0.5,
+            ..MotifSettings::default()
+        }),
+        ..playing(s, "Clarinet")
+    }
+}
+
+/// The first sample louder than 5 % of the peak.
+fn first_sound(out: &[f32]) -> usize {
+    let peak = out.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    out.iter()
+        .position(|x| x.abs() > 0.05 * peak)
+        .expect("sound")
+}
+
+#[test]
+fn motif_mode_follows_the_hosts_beat_grid_to_the_sample() {
+    // The same key pressed at sample 0, the host's grid 1237 samples later: the motif waits
+    // for the grid and sounds 1237 samples later (a motif on its own clock would not move).
+    let tempo = 120.0;
+    let onset = |delay: usize| {
+        let (mut s, _) = session(512);
+        let controls = motif_controls(&s);
+        let events = [(0, note_on(60, 100)), (at(1.9), note_off(60))];
+        let out = render_at(&mut s, &controls, &events, at(2.0), 512, None);
+        assert!(
+            rms(&out) > 1e-3,
+            "the motif plays with the transport stopped"
+        );
+        // The transport plays with beat 0 at sample `delay` (negative positions before it).
+        let (mut s, _) = session(512);
+        let grid = Grid {
+            tempo,
+            beat_zero: delay,
+        };
+        first_sound(&render_at(
+            &mut s,
+            &controls,
+            &events,
+            at(2.0),
+            512,
+            Some(grid),
+        ))
+    };
+    let (a, b) = (onset(0), onset(1237));
+    let shift = b as i64 - a as i64;
+    assert!(
+        (shift - 1237).abs() <= 2,
+        "the motif moved by {shift} samples, not 1237"
+    );
+}
+
+#[test]
+fn motif_mode_transposes_with_the_held_key_and_leaves_nothing_hanging() {
+    let f0 = |key: u8| {
+        let (mut s, _) = session(256);
+        let controls = motif_controls(&s);
+        let out = render_at(
+            &mut s,
+            &controls,
+            &[(0, note_on(key, 100)), (at(4.0), note_off(key))],
+            at(4.0),
+            256,
+            Some(Grid {
+                tempo: 100.0,
+                beat_zero: 0,
+            }),
+        );
+        median_f0(&out[at(0.2)..]).expect("a pitched motif")
+    };
+    let (low, high) = (f0(60), f0(63));
+    let interval = cents(high, low);
+    assert!(
+        (interval - 300.0).abs() <= 50.0,
+        "keys 3 semitones apart gave motifs {interval:.0} cents apart ({low:.1} / {high:.1} Hz)"
+    );
+    // Switching back to notes mode with the key still down ends the motif's notes.
+    let (mut s, _) = session(256);
+    let motif = motif_controls(&s);
+    let held = [(0, note_on(60, 100))];
+    let beat_zero = Grid {
+        tempo: 120.0,
+        beat_zero: 0,
+    };
+    let out = render_at(&mut s, &motif, &held, at(4.0), 256, Some(beat_zero));
+    assert!(rms(&out[at(2.0)..]) > 1e-3, "the motif plays");
+    let notes = Controls {
+        motif: None,
+        ..motif
+    };
+    let out = render_at(&mut s, &notes, &[], at(2.0), 256, Some(beat_zero));
+    assert!(
+        rms(&out[at(1.5)..]) < 1e-4,
+        "silence after the switch and the release: {}",
+        rms(&out[at(1.5)..])
+    );
 }

@@ -4,7 +4,8 @@
 //! play notes, chords beyond the polyphony, pedal, bends, every control change, the
 //! co-exploration agent moving the sound and taking feedback, and a phase-mode switch whose new
 //! instrument arrives from the loader thread (the loader's and the agent's own allocations
-//! happen on their threads, where they belong).
+//! happen on their threads, where they belong), and Motif mode playing motifs on a moving
+//! transport while its settings change.
 
 mod common;
 
@@ -12,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use common::{note_off, note_on, session};
 use timbrespace_engine::axes::AxisBasis;
+use timbrespace_engine::motif::pattern::MotifSettings;
+use timbrespace_engine::motif::sequencer::TransportInfo;
 use timbrespace_engine::player::{NoteEvent, PlayMode};
 use timbrespace_plugin::params::{Controls, PhaseParam};
 use timbrespace_plugin::session::Session;
@@ -26,9 +29,21 @@ fn block(
     left: &mut [f32],
     right: &mut [f32],
 ) {
+    block_at(s, controls, TransportInfo::default(), events, left, right);
+}
+
+/// [`block`] with the host's transport at `transport`.
+fn block_at(
+    s: &mut Session,
+    controls: &Controls,
+    transport: TransportInfo,
+    events: &[(u32, NoteEvent)],
+    left: &mut [f32],
+    right: &mut [f32],
+) {
     let mut outputs = [left, right];
     nice_assert_no_alloc::assert_no_alloc(|| {
-        s.process(controls, events.iter().copied(), &mut outputs);
+        s.process(controls, transport, events.iter().copied(), &mut outputs);
     });
 }
 
@@ -93,7 +108,12 @@ fn processing_never_allocates() {
     // initialised library state (FFT twiddles are made up front; thread-locals are not).
     nice_assert_no_alloc::permit_alloc(|| {
         let mut outputs = [&mut left[..], &mut right[..]];
-        s.process(&controls, chord[..2].iter().copied(), &mut outputs);
+        s.process(
+            &controls,
+            TransportInfo::default(),
+            chord[..2].iter().copied(),
+            &mut outputs,
+        );
     });
     block(&mut s, &controls, &chord, &mut left, &mut right);
     block(&mut s, &controls, &pedal_and_bend, &mut left, &mut right);
@@ -109,6 +129,36 @@ fn processing_never_allocates() {
         &mut left,
         &mut right,
     );
+
+    // Motif mode: a held key plays motifs on the host's grid while every motif setting moves,
+    // the transport starts, loops back and stops, and the mode switches back and forth.
+    let mut motif = Controls {
+        motif: Some(MotifSettings::default()),
+        ..controls
+    };
+    let mut beat = 0.0;
+    for i in 0..120 {
+        let settings = motif.motif.as_mut().expect("motif mode");
+        settings.position = (i as f32 / 119.0).min(1.0);
+        settings.density = 0.3 + 0.5 * ((i % 7) as f32 / 6.0);
+        settings.pitch_shift = i % 5 - 2;
+        settings.time_shift = i % 9 - 4;
+        let transport = TransportInfo {
+            playing: (10..100).contains(&i),
+            beat: Some(if i == 60 { 0.0 } else { beat }),
+            tempo: Some(180.0),
+        };
+        beat += BLOCK as f64 * 3.0 / 48_000.0;
+        let keys: &[(u32, NoteEvent)] = match i {
+            0 => &[(5, NoteEvent::AllNotesOff), (10, chord[0].1)],
+            40 => &chord[1..3],
+            80 => &[(3, note_off(48)), (90, note_off(49)), (91, note_off(50))],
+            85 => &chord[..1],
+            _ => &[],
+        };
+        let controls = if i == 110 { &controls } else { &motif };
+        block_at(&mut s, controls, transport, keys, &mut left, &mut right);
+    }
 
     // The agent on at its fastest rate, with feedback and a reset from the parameters: its
     // worker moves and learns on its own thread while the blocks glide after it.

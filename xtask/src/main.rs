@@ -17,9 +17,9 @@
 //! - `cargo xtask bench-vae` — VAE vs PCA at latent sizes 4, 8, 16 on toy and soundfont data.
 //! - `cargo xtask bench-timbre` — the default setup trained without and with each perceptual
 //!   regulariser, each evaluated beside the unregularised model.
-//! - `cargo xtask bench-plugin [agent]` — the instrument's share of real time (1, 8, 16 voices;
-//!   64- and 512-sample blocks at 48 kHz; with a descriptor target; in real time with the agent;
-//!   `agent` runs only the real-time rows).
+//! - `cargo xtask bench-plugin [agent|motif]` — the instrument's share of real time (1, 8, 16
+//!   voices; 64- and 512-sample blocks at 48 kHz; with a descriptor target; in Motif mode; in
+//!   real time with the agent; `agent` runs only the real-time rows, `motif` only Motif mode's).
 //! - `cargo xtask bundle timbrespace [--release]` — nice-plug's plugin bundler (writes
 //!   `target/bundled/Timbrespace.clap` and `Timbrespace.vst3`).
 

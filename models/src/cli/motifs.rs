@@ -7,6 +7,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
+use timbrespace_engine::motif::bank::MotifBank;
+use timbrespace_models::motifs::bank::motif_bank;
 use timbrespace_models::motifs::corpus::Corpus;
 use timbrespace_models::motifs::evaluate::{
     interpolate, score_motifs, split_by_piece, style_map, MotifScores,
@@ -63,6 +65,13 @@ pub struct MotifArgs {
     /// Folder for motifs.json, atoms.png, interpolation.png and styles.png.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Also write a motif bank for the instrument's Motif mode here (melodies only), e.g.
+    /// my-motifs.tsmotif.
+    #[arg(long)]
+    pub bank: Option<PathBuf>,
+    /// Motifs in the bank (training windows spread along their first principal axis).
+    #[arg(long, default_value_t = 64)]
+    pub bank_motifs: usize,
 }
 
 /// The roll kind of a `--kind`.
@@ -94,6 +103,12 @@ pub fn run(args: &MotifArgs) -> Result<()> {
     }
     if !(0.01..=0.9).contains(&args.test_share) {
         bail!("--test-share must be between 0.01 and 0.9");
+    }
+    if args.bank.is_some() && matches!(args.kind, MotifKind::Drums) {
+        bail!("--bank writes melodic motifs for the instrument; use --kind melodies");
+    }
+    if !(1..=1024).contains(&args.bank_motifs) {
+        bail!("--bank-motifs must be 1–1024");
     }
     let corpus = Corpus::load(&args.data, roll_kind(args.kind))?;
     if !corpus.unreadable.is_empty() {
@@ -145,6 +160,9 @@ pub fn run(args: &MotifArgs) -> Result<()> {
     );
     let scores = score_motifs(&model, &split.test, args.test_corruption, args.seed)?;
     print_scores(&scores);
+    if let Some(path) = &args.bank {
+        write_bank(&model, &split.train, args, path)?;
+    }
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
         let path = out.join("motifs.json");
@@ -157,6 +175,25 @@ pub fn run(args: &MotifArgs) -> Result<()> {
             out.display()
         );
     }
+    Ok(())
+}
+
+/// Writes the Motif mode's bank of `args.bank_motifs` training windows to `path`.
+fn write_bank(model: &ConvWta, train: &[PianoRoll], args: &MotifArgs, path: &Path) -> Result<()> {
+    let RollKind::Melody { lowest, .. } = roll_kind(args.kind) else {
+        bail!("only melodies make a motif bank");
+    };
+    let source = format!("{} ({} training windows)", args.data.display(), train.len());
+    let bank = motif_bank(model, train, args.bank_motifs, lowest, &source)?;
+    // Check it the way the instrument will read it before anyone tries to.
+    let text = serde_json::to_string(&bank)?;
+    MotifBank::from_json(text.as_bytes()).context("the bank just made does not load")?;
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    println!(
+        "wrote a bank of {} motifs to {}",
+        bank.motifs.len(),
+        path.display()
+    );
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! temporal CONV-WTA auto-encoder whose feature maps are time-shiftable motif atoms, and the
 //! onset scores that judge it.
 
+pub mod bank;
 pub mod corpus;
 pub mod evaluate;
 pub mod onsets;

@@ -241,6 +241,14 @@ impl ConvWta {
         Ok(out)
     }
 
+    /// The decoder's bias per row: the onset logit where no atom is pasted.
+    pub fn bias(&self) -> Result<Vec<f32>, WtaError> {
+        match self.atoms.bias() {
+            Some(b) => Ok(b.to_vec1::<f32>()?),
+            None => Ok(vec![0.0; self.rows]),
+        }
+    }
+
     /// The dictionary: each map's atom as a roll of weights (rows × atom steps), positive
     /// where the motif plays a note.
     pub fn atoms(&self) -> Result<Vec<PianoRoll>, WtaError> {

@@ -1,8 +1,9 @@
 //! The egui editor: model loading and status, the latent map (with the agent's path), the
 //! parameters, the agent's feedback buttons and state, the symbol read-out and a live
-//! spectrum.
+//! spectrum (in Motif mode, the motif being played).
 
 mod map;
+mod motif;
 mod readout;
 mod spectrum;
 
@@ -28,6 +29,7 @@ use crate::session::Session;
 use crate::shared::Shared;
 
 use map::{MapPoints, Marks};
+use motif::MotifView;
 use readout::Readout;
 use spectrum::Spectrum;
 
@@ -59,6 +61,8 @@ pub struct EditorApp {
     readout: Option<Readout>,
     /// The spectrum's FFT.
     spectrum: Spectrum,
+    /// Motif mode's preview (shown instead of the spectrum in that mode).
+    motif: MotifView,
 }
 
 /// The editor for `params` and `session`.
@@ -79,6 +83,7 @@ pub fn create(params: Arc<TimbrespaceParams>, session: &Session) -> Option<EguiE
             map: None,
             readout: None,
             spectrum: Spectrum::default(),
+            motif: MotifView::new(session.motifs().clone()),
         },
     )
 }
@@ -227,9 +232,13 @@ impl EditorApp {
                 self.shared.target_reached.get(),
             ));
         }
-        let rate = self.shared.host_rate.load(Ordering::Relaxed).max(1) as f32;
-        self.spectrum
-            .show(ui, &self.shared.scope(), rate, 380.0, 120.0);
+        if let Some(settings) = self.params.controls().motif {
+            self.motif.show(ui, &settings, 380.0, 120.0);
+        } else {
+            let rate = self.shared.host_rate.load(Ordering::Relaxed).max(1) as f32;
+            self.spectrum
+                .show(ui, &self.shared.scope(), rate, 380.0, 120.0);
+        }
     }
 
     /// The descriptor drawn under the map: the followed one while a target is on, else the
@@ -278,6 +287,10 @@ impl EditorApp {
                 &p.bend_range,
                 &p.transpose,
                 &p.root_key,
+                &p.motif_position,
+                &p.motif_density,
+                &p.motif_pitch,
+                &p.motif_shift,
                 &p.target,
                 &p.target_value,
                 &p.gain,

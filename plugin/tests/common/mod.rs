@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use parking_lot::RwLock;
+use timbrespace_engine::motif::sequencer::TransportInfo;
 use timbrespace_engine::pitch::{cents, pitch_track, YinSettings};
 use timbrespace_engine::player::NoteEvent;
 use timbrespace_plugin::instrument::HostConfig;
@@ -43,13 +44,35 @@ pub fn note_off(key: u8) -> NoteEvent {
 }
 
 /// Renders `samples` samples (stereo, left returned) in blocks of `block`, with `events`
-/// at absolute sample positions (sorted).
+/// at absolute sample positions (sorted), the host's transport stopped.
 pub fn render(
     session: &mut Session,
     controls: &Controls,
     events: &[(usize, NoteEvent)],
     samples: usize,
     block: usize,
+) -> Vec<f32> {
+    render_at(session, controls, events, samples, block, None)
+}
+
+/// The host's transport playing at `tempo` BPM with beat 0 at sample `beat_zero` (earlier
+/// samples have negative positions).
+#[derive(Debug, Clone, Copy)]
+pub struct Grid {
+    /// BPM.
+    pub tempo: f64,
+    /// The sample at beat 0.
+    pub beat_zero: usize,
+}
+
+/// [`render`] with the host's transport playing on `grid` (`None`: stopped).
+pub fn render_at(
+    session: &mut Session,
+    controls: &Controls,
+    events: &[(usize, NoteEvent)],
+    samples: usize,
+    block: usize,
+    grid: Option<Grid>,
 ) -> Vec<f32> {
     let mut out = Vec::with_capacity(samples);
     let (mut left, mut right) = (vec![0.0; block], vec![0.0; block]);
@@ -61,7 +84,13 @@ pub fn render(
             .filter(|(t, _)| (start..start + n).contains(t))
             .map(|&(t, e)| ((t - start) as u32, e));
         let mut outputs = [&mut left[..n], &mut right[..n]];
-        session.process(controls, in_block, &mut outputs);
+        let transport = TransportInfo {
+            playing: grid.is_some(),
+            beat: grid
+                .map(|g| (start as f64 - g.beat_zero as f64) * g.tempo / 60.0 / f64::from(RATE)),
+            tempo: grid.map(|g| g.tempo),
+        };
+        session.process(controls, transport, in_block, &mut outputs);
         assert_eq!(left[..n], right[..n], "both channels carry the same sound");
         out.extend_from_slice(&left[..n]);
         start += n;
