@@ -60,6 +60,8 @@ enum Command {
     Motifs(Box<cli::motifs::MotifArgs>),
     /// Map points on a line to a ring walked by one learned operator (FiLMR vs a matrix).
     Stargate(cli::stargate::StargateArgs),
+    /// Train a projector after the audio encoder in whose space a mix is the sum of its sounds.
+    Mixing(Box<cli::mixing::MixingArgs>),
 }
 
 fn main() -> Result<()> {
@@ -82,6 +84,7 @@ fn main() -> Result<()> {
         Command::Patches(args) => cli::patches::run(&args),
         Command::Motifs(args) => cli::motifs::run(&args),
         Command::Stargate(args) => cli::stargate::run(&args),
+        Command::Mixing(args) => cli::mixing::run(&args),
     }
 }
 

@@ -115,12 +115,6 @@ impl Loader {
         }
     }
 
-    /// The embedded motif bank, parsed and checked.
-    pub fn default_motifs() -> Arc<MotifBank> {
-        // Built into the binary and checked by the test suite, like the default model.
-        Arc::new(MotifBank::from_json(DEFAULT_MOTIFS).expect("the embedded motif bank is valid"))
-    }
-
     /// The audio thread's ends of the queues.
     pub fn handover(&self) -> Handover {
         Handover {

@@ -4,6 +4,7 @@ pub mod agent_sim;
 pub mod data_args;
 pub mod dataset;
 pub mod eval;
+pub mod mixing;
 pub mod model_io;
 pub mod motifs;
 pub mod patches;

@@ -5,10 +5,11 @@
 //! a learned square matrix (plus bias) as the baseline the paper reports failing.
 
 use candle_core::{DType, Device, Module, Tensor, Var};
-use candle_nn::{linear, Linear, VarBuilder, VarMap};
+use candle_nn::{VarBuilder, VarMap};
 use serde::Serialize;
 
 use super::film_rotation::FilmRotation;
+use super::mlp::Mlp;
 use crate::adam::{named_vars, Adam};
 use crate::random::gaussian_vec;
 use crate::vae::seeded_init;
@@ -75,37 +76,6 @@ pub struct StargateScores {
     /// The line's points decoded from their codes: worst error as a share of the line's
     /// spacing.
     pub decoding_error: f64,
-}
-
-/// A small tanh MLP `input → hidden → hidden → output`.
-struct Mlp(Vec<Linear>);
-
-impl Mlp {
-    fn new(
-        input: usize,
-        hidden: usize,
-        output: usize,
-        vb: VarBuilder,
-    ) -> candle_core::Result<Self> {
-        Ok(Self(vec![
-            linear(input, hidden, vb.pp("0"))?,
-            linear(hidden, hidden, vb.pp("1"))?,
-            linear(hidden, output, vb.pp("2"))?,
-        ]))
-    }
-}
-
-impl Module for Mlp {
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let mut h = x.clone();
-        for (i, layer) in self.0.iter().enumerate() {
-            h = layer.forward(&h)?;
-            if i + 1 < self.0.len() {
-                h = h.tanh()?;
-            }
-        }
-        Ok(h)
-    }
 }
 
 /// The operator's layer.
