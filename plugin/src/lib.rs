@@ -50,6 +50,7 @@ impl Default for Timbrespace {
         let params = TimbrespaceParams::new(
             session.shared().instruments.clone(),
             model_path,
+            session.motif_path().clone(),
             session.shared().agent.saved().clone(),
         );
         Self {

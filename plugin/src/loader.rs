@@ -12,6 +12,7 @@ use crossbeam::queue::ArrayQueue;
 use parking_lot::{Mutex, RwLock};
 use timbrespace_engine::model::ModelFile;
 use timbrespace_engine::motif::bank::MotifBank;
+use timbrespace_engine::motif::sequencer::MotifSequencer;
 
 use crate::instrument::{HostConfig, Instrument};
 use crate::params::PhaseParam;
@@ -39,6 +40,12 @@ pub fn default_motifs() -> Arc<MotifBank> {
     Arc::new(MotifBank::from_json(DEFAULT_MOTIFS).expect("the embedded motif bank is valid"))
 }
 
+/// Reads and checks the motif bank at `path`.
+pub fn load_motif_bank(path: &Path) -> Result<MotifBank, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    MotifBank::from_json(&bytes).map_err(|e| e.to_string())
+}
+
 /// The audio thread's ends of the hand-over queues.
 pub struct Handover {
     /// New instruments, ready to play.
@@ -47,6 +54,10 @@ pub struct Handover {
     pub retired: Arc<ArrayQueue<Box<Instrument>>>,
     /// Phase modes the audio thread wants the current model rebuilt with.
     pub rebuilds: Arc<ArrayQueue<PhaseParam>>,
+    /// Motif players of newly loaded banks.
+    pub motifs_incoming: Arc<ArrayQueue<Box<MotifSequencer>>>,
+    /// Motif players the audio thread replaced, to be dropped off it.
+    pub motifs_retired: Arc<ArrayQueue<Box<MotifSequencer>>>,
 }
 
 /// What the loader builds for: the current model and the host's configuration.
@@ -64,8 +75,10 @@ struct Target {
 
 /// Jobs for the loader thread.
 enum Job {
-    /// Load a file and play it.
+    /// Load a model file and play it.
     Load(PathBuf),
+    /// Load a motif bank and play it in Motif mode.
+    LoadMotifs(PathBuf),
 }
 
 /// The loader thread and its queues (plugin side).
@@ -82,24 +95,38 @@ pub struct Loader {
     retired: Arc<ArrayQueue<Box<Instrument>>>,
     /// Rebuild requests.
     rebuilds: Arc<ArrayQueue<PhaseParam>>,
+    /// New motif players.
+    motifs_incoming: Arc<ArrayQueue<Box<MotifSequencer>>>,
+    /// Retired motif players.
+    motifs_retired: Arc<ArrayQueue<Box<MotifSequencer>>>,
 }
 
 impl Loader {
-    /// Starts the loader thread; `model_path` is the persisted field it records loaded paths in.
-    pub fn start(shared: Arc<Shared>, model_path: Arc<RwLock<String>>) -> Self {
+    /// Starts the loader thread; `model_path` and `motif_path` are the persisted fields it
+    /// records loaded paths in.
+    pub fn start(
+        shared: Arc<Shared>,
+        model_path: Arc<RwLock<String>>,
+        motif_path: Arc<RwLock<String>>,
+    ) -> Self {
         let (jobs, rx) = bounded(QUEUE);
         let target = Arc::new(Mutex::new(None));
         let incoming = Arc::new(ArrayQueue::new(QUEUE));
         let retired = Arc::new(ArrayQueue::new(QUEUE));
         let rebuilds = Arc::new(ArrayQueue::new(QUEUE));
+        let motifs_incoming = Arc::new(ArrayQueue::new(QUEUE));
+        let motifs_retired = Arc::new(ArrayQueue::new(QUEUE));
         let worker = Worker {
             jobs: rx,
             shared,
             model_path,
+            motif_path,
             target: target.clone(),
             incoming: incoming.clone(),
             retired: retired.clone(),
             rebuilds: rebuilds.clone(),
+            motifs_incoming: motifs_incoming.clone(),
+            motifs_retired: motifs_retired.clone(),
         };
         let thread = std::thread::Builder::new()
             .name("timbrespace-loader".into())
@@ -112,6 +139,8 @@ impl Loader {
             incoming,
             retired,
             rebuilds,
+            motifs_incoming,
+            motifs_retired,
         }
     }
 
@@ -121,6 +150,8 @@ impl Loader {
             incoming: self.incoming.clone(),
             retired: self.retired.clone(),
             rebuilds: self.rebuilds.clone(),
+            motifs_incoming: self.motifs_incoming.clone(),
+            motifs_retired: self.motifs_retired.clone(),
         }
     }
 
@@ -141,6 +172,8 @@ impl Loader {
         });
         while self.incoming.pop().is_some() {}
         while self.retired.pop().is_some() {}
+        while self.motifs_incoming.pop().is_some() {}
+        while self.motifs_retired.pop().is_some() {}
     }
 
     /// Asks for `path` to be loaded; the result shows in [`Shared::status`]. Returns false
@@ -149,6 +182,13 @@ impl Loader {
         self.jobs
             .as_ref()
             .is_some_and(|jobs| jobs.try_send(Job::Load(path)).is_ok())
+    }
+
+    /// Asks for the motif bank at `path` to be loaded, like [`Loader::request`].
+    pub fn request_motifs(&self, path: PathBuf) -> bool {
+        self.jobs
+            .as_ref()
+            .is_some_and(|jobs| jobs.try_send(Job::LoadMotifs(path)).is_ok())
     }
 }
 
@@ -169,6 +209,8 @@ struct Worker {
     shared: Arc<Shared>,
     /// The persisted model path.
     model_path: Arc<RwLock<String>>,
+    /// The persisted motif bank path.
+    motif_path: Arc<RwLock<String>>,
     /// What to build for.
     target: Arc<Mutex<Option<Target>>>,
     /// Finished instruments to the audio thread.
@@ -177,6 +219,10 @@ struct Worker {
     retired: Arc<ArrayQueue<Box<Instrument>>>,
     /// Rebuild requests from the audio thread.
     rebuilds: Arc<ArrayQueue<PhaseParam>>,
+    /// New motif players to the audio thread.
+    motifs_incoming: Arc<ArrayQueue<Box<MotifSequencer>>>,
+    /// Retired motif players from the audio thread.
+    motifs_retired: Arc<ArrayQueue<Box<MotifSequencer>>>,
 }
 
 impl Worker {
@@ -184,6 +230,7 @@ impl Worker {
         loop {
             match self.jobs.recv_timeout(POLL) {
                 Ok(Job::Load(path)) => self.load(&path),
+                Ok(Job::LoadMotifs(path)) => self.load_motifs(&path),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
@@ -191,6 +238,35 @@ impl Worker {
                 self.rebuild(phase);
             }
             while self.retired.pop().is_some() {}
+            while self.motifs_retired.pop().is_some() {}
+        }
+    }
+
+    /// Loads the motif bank at `path`; on success Motif mode plays it, on failure the current
+    /// bank keeps playing and the editor shows why.
+    fn load_motifs(&self, path: &Path) {
+        let shown = path.display().to_string();
+        let rate = self.target.lock().as_ref().map(|t| t.host.rate);
+        let result = match rate {
+            Some(rate) => load_motif_bank(path).map(|bank| (Arc::new(bank), rate)),
+            None => Err("the plugin is not active yet".into()),
+        };
+        match result {
+            Ok((bank, rate)) => {
+                let player = Box::new(MotifSequencer::new(bank.clone(), rate));
+                // A newer bank replaces one the audio thread has not picked up yet.
+                if let Err(player) = self.motifs_incoming.push(player) {
+                    while self.motifs_incoming.pop().is_some() {}
+                    let _ = self.motifs_incoming.push(player);
+                }
+                self.shared.show_motifs(bank, &shown);
+                self.shared.status.lock().message = None;
+                *self.motif_path.write() = shown;
+            }
+            Err(e) => {
+                self.shared.status.lock().message =
+                    Some(format!("could not load the motif bank {shown}: {e}"));
+            }
         }
     }
 

@@ -212,6 +212,9 @@ pub struct TimbrespaceParams {
     /// The model file the user loaded; empty for the embedded default.
     #[persist = "model-path"]
     pub model_path: Arc<RwLock<String>>,
+    /// The motif bank the user loaded for Motif mode; empty for the embedded one.
+    #[persist = "motif-path"]
+    pub motif_path: Arc<RwLock<String>>,
     /// Editor choices.
     #[persist = "editor"]
     pub editor: Arc<RwLock<EditorSettings>>,
@@ -328,15 +331,17 @@ fn seconds(name: &str, default: f32, min: f32, max: f32) -> FloatParam {
 
 impl TimbrespaceParams {
     /// The parameters at their defaults; `instruments` names the current model's instruments
-    /// for the Instrument parameter's display (updated when a model loads), `model_path`
-    /// is the persisted model path the session reads and `agent_memory` the agent's.
+    /// for the Instrument parameter's display (updated when a model loads), `model_path` and
+    /// `motif_path` are the persisted paths the session reads and `agent_memory` the agent's.
     pub fn new(
         instruments: Arc<RwLock<Vec<String>>>,
         model_path: Arc<RwLock<String>>,
+        motif_path: Arc<RwLock<String>>,
         agent_memory: Arc<RwLock<SavedAgent>>,
     ) -> Self {
         Self {
             model_path,
+            motif_path,
             agent_memory,
             reward_plus_cc: Arc::new(AtomicU8::new(REWARD_CCS.0)),
             reward_minus_cc: Arc::new(AtomicU8::new(REWARD_CCS.1)),
@@ -590,7 +595,13 @@ pub struct Controls {
 
 impl Default for Controls {
     fn default() -> Self {
-        TimbrespaceParams::new(Arc::default(), Arc::default(), Arc::default()).controls()
+        TimbrespaceParams::new(
+            Arc::default(),
+            Arc::default(),
+            Arc::default(),
+            Arc::default(),
+        )
+        .controls()
     }
 }
 

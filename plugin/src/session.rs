@@ -2,7 +2,7 @@
 //! and the audio-thread synth, with activation (which restores the saved model) and the
 //! per-block processing. The plugin wraps it; tests drive it directly.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -14,7 +14,7 @@ use timbrespace_engine::player::NoteEvent;
 use crate::agent::model_identity;
 use crate::editor::LoadRequester;
 use crate::instrument::{HostConfig, Instrument};
-use crate::loader::{default_model, default_motifs, Loader};
+use crate::loader::{default_model, default_motifs, load_motif_bank, Loader};
 use crate::params::{Controls, PhaseParam};
 use crate::shared::Shared;
 use crate::synth::Synth;
@@ -31,8 +31,10 @@ pub struct Session {
     synth: Synth,
     /// The embedded default model.
     default: Arc<ModelFile>,
-    /// The motifs Motif mode plays (the editor previews them).
-    motifs: Arc<MotifBank>,
+    /// The persisted motif bank path ("" = the embedded bank).
+    motif_path: Arc<RwLock<String>>,
+    /// The embedded motif bank.
+    default_motifs: Arc<MotifBank>,
 }
 
 impl Session {
@@ -40,23 +42,49 @@ impl Session {
     /// persisted field holding the user's model.
     pub fn new(model_path: Arc<RwLock<String>>) -> Self {
         let default = default_model();
-        let shared = Arc::new(Shared::new(default.clone()));
-        let loader = Arc::new(Loader::start(shared.clone(), model_path.clone()));
-        let motifs = default_motifs();
-        let synth = Synth::new(loader.handover(), shared.clone(), motifs.clone());
+        let default_motifs = default_motifs();
+        let shared = Arc::new(Shared::new(default.clone(), default_motifs.clone()));
+        let motif_path = Arc::new(RwLock::new(String::new()));
+        let loader = Arc::new(Loader::start(
+            shared.clone(),
+            model_path.clone(),
+            motif_path.clone(),
+        ));
+        let synth = Synth::new(loader.handover(), shared.clone());
         Self {
             shared,
             model_path,
             loader,
             synth,
             default,
-            motifs,
+            motif_path,
+            default_motifs,
         }
     }
 
-    /// The motifs Motif mode plays.
-    pub fn motifs(&self) -> &Arc<MotifBank> {
-        &self.motifs
+    /// The persisted motif bank path ("" = the embedded bank); the plugin saves it with the
+    /// project.
+    pub fn motif_path(&self) -> &Arc<RwLock<String>> {
+        &self.motif_path
+    }
+
+    /// Off the audio thread: the saved motif bank, or the embedded one (with a message for the
+    /// editor) when the saved one is missing or damaged. The saved path is kept, so the
+    /// project finds the bank again once it is back.
+    fn saved_motifs(&self) -> (Arc<MotifBank>, String) {
+        let wanted = self.motif_path.read().clone();
+        if wanted.is_empty() {
+            return (self.default_motifs.clone(), wanted);
+        }
+        match load_motif_bank(Path::new(&wanted)) {
+            Ok(bank) => (Arc::new(bank), wanted),
+            Err(e) => {
+                self.shared.status.lock().message = Some(format!(
+                    "the saved motif bank {wanted} could not be loaded ({e}); playing the embedded motifs"
+                ));
+                (self.default_motifs.clone(), String::new())
+            }
+        }
     }
 
     /// What the editor reads.
@@ -66,8 +94,9 @@ impl Session {
 
     /// Off the audio thread: prepares to play at `host` with `phase` and starts the agent's
     /// worker (with the memory the project saved, if it is for this model). The saved model path
-    /// is loaded now (so a restored project plays its model from the first note); a model
-    /// that is missing or damaged falls back to the default, with a message for the editor.
+    /// and motif bank are loaded now (so a restored project plays them from the first note); a
+    /// model or bank that is missing or damaged falls back to the default, with a message for
+    /// the editor.
     /// Returns false if not even the default can play at this configuration.
     pub fn activate(&mut self, host: HostConfig, phase: PhaseParam) -> bool {
         let wanted = self.model_path.read().clone();
@@ -112,7 +141,9 @@ impl Session {
             host.rate.round() as usize,
             std::sync::atomic::Ordering::Relaxed,
         );
-        self.synth.install(Box::new(instrument));
+        let (motifs, motif_path) = self.saved_motifs();
+        self.shared.show_motifs(motifs.clone(), &motif_path);
+        self.synth.install(Box::new(instrument), motifs);
         true
     }
 
@@ -125,6 +156,17 @@ impl Session {
     /// Asks the loader for `path` (from the editor); see [`Shared::status`] for the outcome.
     pub fn load(&self, path: PathBuf) -> bool {
         self.loader.request(path)
+    }
+
+    /// Asks the loader for the motif bank at `path` (from the editor).
+    pub fn load_motifs(&self, path: PathBuf) -> bool {
+        self.loader.request_motifs(path)
+    }
+
+    /// A function the editor calls to ask for a motif bank.
+    pub fn motif_requester(&self) -> LoadRequester {
+        let loader = self.loader.clone();
+        Arc::new(move |path| loader.request_motifs(path))
     }
 
     /// A function the editor calls to ask for a model.

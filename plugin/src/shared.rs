@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 use timbrespace_engine::model::ModelFile;
+use timbrespace_engine::motif::bank::MotifBank;
 use timbrespace_engine::symbols::SymbolVocabulary;
 
 use crate::agent::{model_identity, AgentHost};
@@ -44,6 +45,8 @@ pub struct Status {
     pub message: Option<String>,
     /// A load is in progress.
     pub loading: bool,
+    /// The motif bank Motif mode plays: its display name.
+    pub motifs_name: String,
 }
 
 /// Shared between the plugin, its audio thread, the loader thread and the editor.
@@ -74,11 +77,14 @@ pub struct Shared {
     pub target_reached: AtomicF32,
     /// The co-exploration agent's worker and its link with the audio thread.
     pub agent: AgentHost,
+    /// The motif bank Motif mode plays (the editor previews it); set at activation and by the
+    /// loader.
+    pub motifs: RwLock<Arc<MotifBank>>,
 }
 
 impl Shared {
-    /// Shared state starting with `model` (the embedded default).
-    pub fn new(model: Arc<ModelFile>) -> Self {
+    /// Shared state starting with `model` and `motifs` (the embedded defaults).
+    pub fn new(model: Arc<ModelFile>, motifs: Arc<MotifBank>) -> Self {
         let shared = Self {
             model: RwLock::new(model.clone()),
             status: Mutex::new(Status::default()),
@@ -94,9 +100,21 @@ impl Shared {
             target_value: AtomicF32::default(),
             target_reached: AtomicF32::default(),
             agent: AgentHost::default(),
+            motifs: RwLock::new(motifs.clone()),
         };
         shared.show_model(model, "");
+        shared.show_motifs(motifs, "");
         shared
+    }
+
+    /// Loader and activation: `motifs`, loaded from `path` ("" for the embedded bank), is the
+    /// bank Motif mode plays.
+    pub fn show_motifs(&self, motifs: Arc<MotifBank>, path: &str) {
+        self.status.lock().motifs_name = Path::new(path).file_stem().map_or_else(
+            || "folk-song melodies (embedded)".into(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        *self.motifs.write() = motifs;
     }
 
     /// Loader and activation: `model`, loaded from `path` ("" for the embedded default), is

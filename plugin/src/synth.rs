@@ -50,10 +50,9 @@ pub struct Synth {
     /// The momentary feedback and reset parameters as they were last block (they act when
     /// they turn on).
     held: [bool; 3],
-    /// The motifs Motif mode plays.
-    motifs: Arc<MotifBank>,
-    /// Motif mode's player, built for the host rate at [`Synth::install`].
-    sequencer: Option<MotifSequencer>,
+    /// Motif mode's player, built for the host rate at [`Synth::install`] and replaced when
+    /// the loader brings another bank's.
+    sequencer: Option<Box<MotifSequencer>>,
     /// Whether Motif mode played last block (switching resets what sounds).
     motif_on: bool,
     /// This block's host events that go to the voices beside the motif's notes.
@@ -61,9 +60,8 @@ pub struct Synth {
 }
 
 impl Synth {
-    /// An empty slot that plays `motifs` in Motif mode; [`Synth::install`] gives it an
-    /// instrument.
-    pub fn new(handover: Handover, shared: Arc<Shared>, motifs: Arc<MotifBank>) -> Self {
+    /// An empty slot; [`Synth::install`] gives it an instrument.
+    pub fn new(handover: Handover, shared: Arc<Shared>) -> Self {
         Self {
             instrument: None,
             handover,
@@ -76,7 +74,6 @@ impl Synth {
             agent_offset: [0.0; MAX_DIMS],
             agent_glide: 0.0,
             held: [false; 3],
-            motifs,
             sequencer: None,
             motif_on: false,
             passthrough: Vec::with_capacity(PASSTHROUGH),
@@ -84,13 +81,13 @@ impl Synth {
     }
 
     /// Off the audio thread (activation): plays `instrument` from now on, with buffers for
-    /// the host's largest block.
-    pub fn install(&mut self, instrument: Box<Instrument>) {
+    /// the host's largest block, and `motifs` in Motif mode.
+    pub fn install(&mut self, instrument: Box<Instrument>, motifs: Arc<MotifBank>) {
         let host = instrument.host();
         self.mono = vec![0.0; host.max_block.max(1)];
         self.glide = 1.0 - (-1.0 / (GAIN_GLIDE * host.rate.max(1.0))).exp();
         self.pending_phase = None;
-        self.sequencer = Some(MotifSequencer::new(self.motifs.clone(), host.rate));
+        self.sequencer = Some(Box::new(MotifSequencer::new(motifs, host.rate)));
         self.motif_on = false;
         self.instrument = Some(instrument);
     }
@@ -129,6 +126,7 @@ impl Synth {
                 }
             }
         }
+        self.take_motifs();
         let applied = self.with_agent(controls);
         if let Some(instrument) = &mut self.instrument {
             if controls.phase != instrument.phase()
@@ -140,6 +138,26 @@ impl Synth {
             instrument.set_controls(&applied);
         }
         swapped
+    }
+
+    /// Takes a newly loaded bank's motif player if one is waiting (and the retired queue has
+    /// room for the old one, which ends its notes first).
+    fn take_motifs(&mut self) {
+        if self.handover.motifs_retired.len() >= self.handover.motifs_retired.capacity() {
+            return;
+        }
+        let Some(new) = self.handover.motifs_incoming.pop() else {
+            return;
+        };
+        // Boxes are swapped, never made or freed here.
+        if let Some(mut old) = self.sequencer.replace(new) {
+            if let Some(instrument) = &mut self.instrument {
+                for &(offset, event) in old.stop(0) {
+                    instrument.schedule(offset, event);
+                }
+            }
+            let _ = self.handover.motifs_retired.push(old);
+        }
     }
 
     /// Exchanges with the agent (the parameters, the sliders, feedback on the rising edge of
@@ -182,6 +200,11 @@ impl Synth {
             }
         }
         applied
+    }
+
+    /// The motif bank Motif mode plays now (`None` before activation).
+    pub fn motif_bank(&self) -> Option<&Arc<MotifBank>> {
+        self.sequencer.as_ref().map(|s| s.bank())
     }
 
     /// The agent's offset as the sound has it now, σ per axis.

@@ -1,10 +1,11 @@
 //! The instrument's processing driven without a host, as a host would drive it: notes come
 //! out in tune, chords keep every pitch, timing is sample-accurate, every parameter extreme
 //! stays finite, model swaps are clean and state round-trips; Motif mode follows the host's beat
-//! grid, transposes with the held key and leaves no note hanging.
+//! grid, transposes with the held key, leaves no note hanging and loads banks like models.
 
 mod common;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{
@@ -12,11 +13,13 @@ use common::{
 };
 use nice_plug::prelude::Plugin;
 use timbrespace_engine::model::ModelFile;
+use timbrespace_engine::motif::bank::{CodeEntry, MotifBankFile, BANK_FORMAT};
 use timbrespace_engine::motif::pattern::MotifSettings;
 use timbrespace_engine::pitch::cents;
 use timbrespace_engine::player::{NoteEvent, PlayMode};
+use timbrespace_plugin::instrument::HostConfig;
 use timbrespace_plugin::loader::default_model;
-use timbrespace_plugin::params::Controls;
+use timbrespace_plugin::params::{Controls, PhaseParam};
 use timbrespace_plugin::session::Session;
 use timbrespace_plugin::Timbrespace;
 use timbrespace_tests::spectral_peak;
@@ -378,11 +381,11 @@ fn state_round_trips_and_a_missing_model_falls_back_to_the_default() {
     assert_eq!(*path.read(), "/nowhere/gone.tsm");
     let mut s = Session::new(path.clone());
     assert!(s.activate(
-        timbrespace_plugin::instrument::HostConfig {
+        HostConfig {
             rate: RATE,
             max_block: 256
         },
-        timbrespace_plugin::params::PhaseParam::Rtpghi,
+        PhaseParam::Rtpghi,
     ));
     let message = s.shared().status.lock().message.clone().expect("a message");
     assert!(
@@ -499,4 +502,109 @@ fn motif_mode_transposes_with_the_held_key_and_leaves_nothing_hanging() {
         "silence after the switch and the release: {}",
         rms(&out[at(1.5)..])
     );
+}
+
+/// A one-motif bank: C3 (at root C4) on every beat of a 4-beat loop.
+fn beat_bank() -> String {
+    let rows = 12;
+    let mut atoms = vec![0.0; rows * rows];
+    for r in 0..rows {
+        atoms[r * rows + r] = 20.0;
+    }
+    let file = MotifBankFile {
+        format: BANK_FORMAT,
+        lowest_key: 48,
+        rows,
+        steps: 16,
+        maps: rows,
+        atom_steps: 1,
+        atoms,
+        bias: vec![-10.0; rows],
+        motifs: vec![(0..16)
+            .step_by(4)
+            .map(|step| CodeEntry {
+                map: 0,
+                step,
+                value: 1.0,
+            })
+            .collect()],
+        source: "test".into(),
+    };
+    serde_json::to_string(&file).expect("json")
+}
+
+#[test]
+fn motif_banks_load_off_the_audio_thread_and_bad_ones_keep_the_current_one() {
+    let dir = std::env::temp_dir().join(format!("timbrespace-motifs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let good = dir.join("beats.tsmotif");
+    std::fs::write(&good, beat_bank()).expect("writes");
+    let junk = dir.join("junk.tsmotif");
+    std::fs::write(&junk, b"{\"format\": 1}").expect("writes");
+
+    let (mut s, _) = session(256);
+    let controls = motif_controls(&s);
+    let embedded = s.shared().motifs.read().clone();
+    // A damaged bank: an error for the editor, the embedded bank stays.
+    assert!(s.load_motifs(junk));
+    play_until(&mut s, &controls, |s| {
+        s.shared().status.lock().message.is_some()
+    });
+    let message = s.shared().status.lock().message.clone().expect("a message");
+    assert!(message.contains("junk.tsmotif"), "{message}");
+    assert!(
+        s.motif_path().read().is_empty(),
+        "the saved path is unchanged"
+    );
+    assert!(Arc::ptr_eq(&embedded, &s.shared().motifs.read()));
+
+    // A good bank: played from then on, and saved with the project.
+    assert!(s.load_motifs(good.clone()));
+    play_until(&mut s, &controls, |s| {
+        s.shared().status.lock().motifs_name == "beats"
+    });
+    assert_eq!(*s.motif_path().read(), good.display().to_string());
+    let grid = Grid {
+        tempo: 120.0,
+        beat_zero: 0,
+    };
+    let out = render_at(
+        &mut s,
+        &controls,
+        &[(0, note_on(60, 100)), (at(2.0), note_off(60))],
+        at(2.0),
+        256,
+        Some(grid),
+    );
+    let f0 = median_f0(&out[at(0.2)..]).expect("the bank's notes");
+    let error = cents_from_key(f0, 48.0);
+    assert!(error.abs() <= 50.0, "the bank's C3 plays: {f0:.1} Hz");
+
+    // A project whose bank is gone: the embedded bank plays, the path is kept for later.
+    let (mut restored, _) = session(256);
+    let gone = dir.join("gone.tsmotif").display().to_string();
+    *restored.motif_path().write() = gone.clone();
+    assert!(restored.activate(
+        HostConfig {
+            rate: RATE,
+            max_block: 256,
+        },
+        PhaseParam::Rtpghi,
+    ));
+    let message = restored
+        .shared()
+        .status
+        .lock()
+        .message
+        .clone()
+        .expect("a message");
+    assert!(message.contains("gone.tsmotif"), "{message}");
+    assert!(restored
+        .shared()
+        .status
+        .lock()
+        .motifs_name
+        .contains("embedded"));
+    assert_eq!(*restored.motif_path().read(), gone);
+    std::fs::remove_dir_all(&dir).expect("cleans up");
 }

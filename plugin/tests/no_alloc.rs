@@ -5,10 +5,11 @@
 //! co-exploration agent moving the sound and taking feedback, and a phase-mode switch whose new
 //! instrument arrives from the loader thread (the loader's and the agent's own allocations
 //! happen on their threads, where they belong), and Motif mode playing motifs on a moving
-//! transport while its settings change.
+//! transport while its settings change and another motif bank arrives.
 
 mod common;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{note_off, note_on, session};
@@ -158,6 +159,45 @@ fn processing_never_allocates() {
         };
         let controls = if i == 110 { &controls } else { &motif };
         block_at(&mut s, controls, transport, keys, &mut left, &mut right);
+    }
+
+    // Another motif bank arrives from the loader thread while a motif plays: the audio thread
+    // swaps the players' boxes and hands the old one back.
+    let bank = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/motifs.tsmotif");
+    let before = s.shared().motifs.read().clone();
+    assert!(s.load_motifs(bank.into()));
+    let start = Instant::now();
+    let mut i = 0u32;
+    while s
+        .synth()
+        .motif_bank()
+        .is_none_or(|b| Arc::ptr_eq(b, &before))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the bank arrived"
+        );
+        let keys: &[(u32, NoteEvent)] = if i == 0 { &chord[..1] } else { &[] };
+        block_at(
+            &mut s,
+            &motif,
+            TransportInfo::default(),
+            keys,
+            &mut left,
+            &mut right,
+        );
+        std::thread::sleep(Duration::from_millis(1));
+        i += 1;
+    }
+    for _ in 0..20 {
+        block_at(
+            &mut s,
+            &motif,
+            TransportInfo::default(),
+            &chord[..1],
+            &mut left,
+            &mut right,
+        );
     }
 
     // The agent on at its fastest rate, with feedback and a reset from the parameters: its

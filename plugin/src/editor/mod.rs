@@ -51,6 +51,10 @@ pub struct EditorApp {
     shared: Arc<Shared>,
     /// Asks the loader for a model.
     load: LoadRequester,
+    /// Asks the loader for a motif bank.
+    load_motifs: LoadRequester,
+    /// The path typed into the motif bank field.
+    motif_field: String,
     /// Set by `build()`: how the editor changes parameters.
     gui: Option<GuiContext>,
     /// The path typed into the model field.
@@ -69,7 +73,10 @@ pub struct EditorApp {
 pub fn create(params: Arc<TimbrespaceParams>, session: &Session) -> Option<EguiEditor<EditorApp>> {
     let shared = session.shared().clone();
     let load = session.load_requester();
+    let load_motifs = session.motif_requester();
     let path_field = params.model_path.read().clone();
+    let motif_field = params.motif_path.read().clone();
+    let motifs = shared.motifs.read().clone();
     create_egui_editor(
         EguiEditorState::from_size(LogicalSize::new(SIZE.0, SIZE.1), 1.0),
         RepaintNotifier::new(),
@@ -78,12 +85,14 @@ pub fn create(params: Arc<TimbrespaceParams>, session: &Session) -> Option<EguiE
             params,
             shared,
             load,
+            load_motifs,
+            motif_field,
             gui: None,
             path_field,
             map: None,
             readout: None,
             spectrum: Spectrum::default(),
-            motif: MotifView::new(session.motifs().clone()),
+            motif: MotifView::new(motifs),
         },
     )
 }
@@ -151,15 +160,21 @@ impl EditorApp {
             ui.label("Model file");
             ui.add(egui::TextEdit::singleline(&mut self.path_field).desired_width(520.0));
             let ready = !status.loading && !self.path_field.trim().is_empty();
-            if ui.add_enabled(ready, egui::Button::new("Load")).clicked()
-                && !(self.load)(PathBuf::from(self.path_field.trim()))
-            {
-                self.shared.status.lock().message =
-                    Some("the loader is busy; try again in a moment".into());
+            if ui.add_enabled(ready, egui::Button::new("Load")).clicked() {
+                request(&self.load, &self.path_field, &self.shared);
             }
             if status.loading {
                 ui.spinner();
             }
+        });
+        ui.horizontal(|ui| {
+            ui.label("Motif bank");
+            ui.add(egui::TextEdit::singleline(&mut self.motif_field).desired_width(380.0));
+            let ready = !self.motif_field.trim().is_empty();
+            if ui.add_enabled(ready, egui::Button::new("Load")).clicked() {
+                request(&self.load_motifs, &self.motif_field, &self.shared);
+            }
+            ui.label(format!("playing: {}", status.motifs_name));
         });
         if let Some(message) = &status.message {
             ui.label(RichText::new(message).color(Color32::from_rgb(255, 120, 100)));
@@ -233,7 +248,8 @@ impl EditorApp {
             ));
         }
         if let Some(settings) = self.params.controls().motif {
-            self.motif.show(ui, &settings, 380.0, 120.0);
+            let bank = self.shared.motifs.read().clone();
+            self.motif.show(ui, &bank, &settings, 380.0, 120.0);
         } else {
             let rate = self.shared.host_rate.load(Ordering::Relaxed).max(1) as f32;
             self.spectrum
@@ -411,6 +427,13 @@ fn cc_field(ui: &mut Ui, cc: &AtomicU8) {
         .changed()
     {
         cc.store(value, Ordering::Relaxed);
+    }
+}
+
+/// Sends the path typed in `field` to `load`, saying so when the loader is busy.
+fn request(load: &LoadRequester, field: &str, shared: &Shared) {
+    if !load(PathBuf::from(field.trim())) {
+        shared.status.lock().message = Some("the loader is busy; try again in a moment".into());
     }
 }
 

@@ -25,8 +25,18 @@ impl MotifView {
         }
     }
 
-    /// Draws the motif at `settings` in `width × height`.
-    pub fn show(&mut self, ui: &mut Ui, settings: &MotifSettings, width: f32, height: f32) {
+    /// Draws the motif of `bank` (the one playing) at `settings` in `width × height`.
+    pub fn show(
+        &mut self,
+        ui: &mut Ui,
+        bank: &Arc<MotifBank>,
+        settings: &MotifSettings,
+        width: f32,
+        height: f32,
+    ) {
+        if !Arc::ptr_eq(bank, &self.bank) {
+            *self = Self::new(bank.clone());
+        }
         self.pattern.update(&self.bank, settings);
         let (response, painter) = ui.allocate_painter(Vec2::new(width, height), Sense::hover());
         let rect = response.rect;
