@@ -226,7 +226,7 @@ impl Synth {
         else {
             return;
         };
-        let motif = controls.motif.filter(|_| !sequencer.bank().is_empty());
+        let motif = controls.motif;
         if motif.is_some() != self.motif_on {
             self.motif_on = motif.is_some();
             for &(offset, event) in sequencer.stop(0) {

@@ -232,13 +232,11 @@ impl MotifSequencer {
             step += 1;
         }
         self.keys.clear();
-        if transport.playing && host_beat.is_some() {
-            self.free_beat = None;
-        } else if self.held_len > 0 || self.sounding_len > 0 {
-            self.free_beat = Some(beat0 + block_beats);
-        } else {
-            self.free_beat = None;
-        }
+        // The free clock runs on while the transport is stopped and something plays (the synced
+        // branch above cleared it).
+        let free = !(transport.playing && host_beat.is_some());
+        self.free_beat =
+            (free && (self.held_len > 0 || self.sounding_len > 0)).then_some(beat0 + block_beats);
         &self.out
     }
 

@@ -16,7 +16,7 @@ use timbrespace_models::audio_import::{is_audio_file, load_audio};
 use timbrespace_models::demo::default_model;
 use timbrespace_models::file_walk::files_under;
 use timbrespace_models::operations::mixing::{
-    mix_frames, DecodedMixes, MixingConfig, MixingProjector, MixingScores,
+    add, mix_frames, row_sums, DecodedMixes, MixingConfig, MixingProjector, MixingScores,
 };
 use timbrespace_models::synth::{encode_grid, render_latents};
 
@@ -160,7 +160,7 @@ fn render_example(
     let stft = model.manifest.signal.stft()?;
     let (x, y) = (load_audio(a, rate)?.samples, load_audio(b, rate)?.samples);
     let n = x.len().min(y.len());
-    let mix: Vec<f32> = x[..n].iter().zip(&y[..n]).map(|(p, q)| p + q).collect();
+    let mix = add(&x, &y);
     let codes = |s: &[f32]| -> Result<Vec<f32>> {
         Ok(encode_grid(model, &magnitude_stft(&stft, s))?
             .into_iter()
@@ -170,11 +170,7 @@ fn render_example(
     let (za, zb, zm) = (codes(&x[..n])?, codes(&y[..n])?, codes(&mix)?);
     let latent = model.manifest.architecture.latent;
     let in_h = projector.mixed_codes(&za, &zb)?;
-    let in_latent: Vec<Vec<f32>> = za
-        .chunks(latent)
-        .zip(zb.chunks(latent))
-        .map(|(p, q)| p.iter().zip(q).map(|(u, v)| u + v).collect())
-        .collect();
+    let in_latent = row_sums(&za, &zb, latent);
     write_wav(&out.join("mix.wav"), &MonoAudio { samples: mix, rate })?;
     let own: Vec<Vec<f32>> = zm.chunks(latent).map(<[f32]>::to_vec).collect();
     for (name, points) in [

@@ -104,7 +104,7 @@ pub fn mix_frames(
         let j = (i + 1 + rng.usize(..files.len() - 1)) % files.len();
         let (x, y) = (read(&files[i])?.samples, read(&files[j])?.samples);
         let n = x.len().min(y.len());
-        let sum: Vec<f32> = x[..n].iter().zip(&y[..n]).map(|(p, q)| p + q).collect();
+        let sum = add(&x, &y);
         let grids = [&x[..n], &y[..n], &sum[..]].map(|s| magnitude_stft(&stft, s));
         let energies = grids.each_ref().map(|g| {
             (0..g.frames())
@@ -306,11 +306,7 @@ impl MixingProjector {
     /// Codes of the sums h(a) + h(b), decoded back by g: the mixes as h-space adds them.
     pub fn mixed_codes(&self, a: &[f32], b: &[f32]) -> Result<Vec<Vec<f32>>, MixingError> {
         let (ha, hb) = (self.project(a)?, self.project(b)?);
-        let sums: Vec<Vec<f32>> = ha
-            .iter()
-            .zip(&hb)
-            .map(|(x, y)| x.iter().zip(y).map(|(p, q)| p + q).collect())
-            .collect();
+        let sums: Vec<Vec<f32>> = ha.iter().zip(&hb).map(|(x, y)| add(x, y)).collect();
         self.unproject(&sums)
     }
 
@@ -348,12 +344,7 @@ impl MixingProjector {
         test: &MixFrames,
     ) -> Result<DecodedMixes, MixingError> {
         let latent = self.latent;
-        let latent_sums: Vec<Vec<f32>> = test
-            .a
-            .chunks(latent)
-            .zip(test.b.chunks(latent))
-            .map(|(a, b)| a.iter().zip(b).map(|(p, q)| p + q).collect())
-            .collect();
+        let latent_sums = row_sums(&test.a, &test.b, latent);
         let own: Vec<Vec<f32>> = test.mix.chunks(latent).map(<[f32]>::to_vec).collect();
         let mut kernel = DecoderKernel::new(model, 1)?;
         let bins = test.mix_magnitudes.len() / test.len().max(1);
@@ -377,6 +368,19 @@ impl MixingProjector {
     }
 }
 
+/// Element by element sum (as long as the shorter): a mix of two signals, a sum of two codes.
+pub fn add(a: &[f32], b: &[f32]) -> Vec<f32> {
+    a.iter().zip(b).map(|(p, q)| p + q).collect()
+}
+
+/// The sums of rows (`width` values each) of `a` and `b`, row by row.
+pub fn row_sums(a: &[f32], b: &[f32], width: usize) -> Vec<Vec<f32>> {
+    a.chunks(width)
+        .zip(b.chunks(width))
+        .map(|(x, y)| add(x, y))
+        .collect()
+}
+
 /// Euclidean norm.
 fn norm(v: &[f32]) -> f64 {
     v.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt()
@@ -394,10 +398,7 @@ fn distance(a: &[f32], b: &[f32]) -> f64 {
 /// Σ‖m − a − b‖ / Σ‖m‖ over rows.
 fn mixing_error(m: &[Vec<f32>], a: &[Vec<f32>], b: &[Vec<f32>]) -> f64 {
     let residual: f64 = (0..m.len())
-        .map(|i| {
-            let sum: Vec<f32> = a[i].iter().zip(&b[i]).map(|(p, q)| p + q).collect();
-            distance(&m[i], &sum)
-        })
+        .map(|i| distance(&m[i], &add(&a[i], &b[i])))
         .sum();
     residual / m.iter().map(|v| norm(v)).sum::<f64>().max(1e-12)
 }
