@@ -175,6 +175,7 @@ pub fn train(run: &TrainRun, config: &TrainConfig) -> Result<Trained, TrainError
             vae: SymbolVae::new(&config.arch, spec, targets.groups.clone(), &vb)?,
             targets,
             alpha: f64::from(spec.alpha),
+            reading: f64::from(spec.reading),
         }),
         _ => None,
     };
@@ -376,6 +377,8 @@ struct Scan<'a> {
     targets: &'a SymbolTargets,
     /// Weight of KL(q(z|x) ‖ q(z|y)).
     alpha: f64,
+    /// Weight of −log p(y|z) on audio codes.
+    reading: f64,
 }
 
 /// The optional terms of a training step.
@@ -513,7 +516,7 @@ fn train_step(
                 &eps,
             )?;
             let symbols = (((terms.symbol_recon + (terms.symbol_prior * weight)?)?
-                + terms.audio_recon)?
+                + (terms.audio_recon * scan.reading)?)?
                 + (terms.alignment * scan.alpha)?)?;
             // The terms are means over labelled frames; weigh them by their share of the batch.
             loss = (loss + (symbols * (n as f64 / batch.len() as f64))?)?;
@@ -585,7 +588,8 @@ fn evaluate_symbols(
         let mu = mu.contiguous()?.index_select(&rows, 0)?;
         let logvar = logvar.contiguous()?.index_select(&rows, 0)?;
         let terms = scan.vae.loss(&y, &mu, &logvar, &mu, &zeros)?;
-        let total = (((terms.symbol_recon + terms.symbol_prior)? + terms.audio_recon)?
+        let total = (((terms.symbol_recon + terms.symbol_prior)?
+            + (terms.audio_recon * scan.reading)?)?
             + (terms.alignment * scan.alpha)?)?;
         sum += f64::from(total.to_scalar::<f32>()?) * n as f64;
     }

@@ -44,6 +44,7 @@ fn joint_training_transcribes_and_plays_the_right_pitch() {
         kinds,
         hidden: vec![64],
         alpha: 10.0,
+        reading: 1.0,
         trajectory_kinds: Vec::new(),
         attack_frames,
         release_frames,

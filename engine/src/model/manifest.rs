@@ -97,6 +97,10 @@ pub struct SymbolSpec {
     pub hidden: Vec<usize>,
     /// Weight of KL(q(z|x) ‖ q(z|y)) it was trained with.
     pub alpha: f32,
+    /// Weight of −log p(y|z) on audio codes it was trained with: how hard the audio encoder
+    /// was pushed to keep the symbols readable (models from before this field: 1).
+    #[serde(default = "unit_weight")]
+    pub reading: f32,
     /// Label kinds whose class combination selects a trajectory (e.g. instrument, dynamics):
     /// notes of one instrument and loudness share an envelope shape across pitches.
     pub trajectory_kinds: Vec<String>,
@@ -104,6 +108,11 @@ pub struct SymbolSpec {
     pub attack_frames: usize,
     /// Frames of the release template, from note-off.
     pub release_frames: usize,
+}
+
+/// The symbol-reading weight of models written before it was recorded.
+fn unit_weight() -> f32 {
+    1.0
 }
 
 impl SymbolSpec {
@@ -301,4 +310,24 @@ pub struct EpochRecord {
     pub lr: f64,
     /// Training throughput.
     pub frames_per_second: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbol_specs_from_before_the_reading_weight_read_as_weight_one() {
+        let old = r#"{"kinds":["pitch"],"hidden":[8],"alpha":10.0,"trajectory_kinds":[],
+            "attack_frames":3,"release_frames":2}"#;
+        let spec: SymbolSpec = serde_json::from_str(old).expect("an older spec parses");
+        assert_eq!(spec.reading, 1.0);
+        let newer = SymbolSpec {
+            reading: 30.0,
+            ..spec
+        };
+        let text = serde_json::to_string(&newer).expect("serialises");
+        let back: SymbolSpec = serde_json::from_str(&text).expect("parses");
+        assert_eq!(back, newer);
+    }
 }

@@ -119,6 +119,7 @@ pub fn tiny_symbol_model(seed: u64) -> ModelFile {
         kinds: classes(&["pitch", "octave", "dynamics", "instrument"]),
         hidden: vec![16],
         alpha: 10.0,
+        reading: 1.0,
         trajectory_kinds: classes(&["instrument", "dynamics"]),
         attack_frames: ATTACK_FRAMES,
         release_frames: RELEASE_FRAMES,

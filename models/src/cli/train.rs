@@ -142,6 +142,10 @@ pub struct TrainArgs {
     /// Weight α of KL(q(z|x) ‖ q(z|y)) that ties symbols to sounds (SCAN).
     #[arg(long, default_value_t = 10.0)]
     pub symbol_alpha: f32,
+    /// Weight of reading the symbols back from audio codes (−log p(y|z), z from q(z|x)):
+    /// higher makes transcription more accurate at some cost in reconstruction.
+    #[arg(long, default_value_t = 30.0)]
+    pub symbol_reading: f32,
     /// Hidden widths of the symbol VAE, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "256")]
     pub symbol_hidden: Vec<usize>,
@@ -351,10 +355,14 @@ impl TrainArgs {
         if self.no_symbols || kinds.is_empty() {
             return Ok(None);
         }
-        if !(self.symbol_alpha >= 0.0 && self.symbol_alpha.is_finite())
+        let weight_ok = |w: f32| w >= 0.0 && w.is_finite();
+        if !weight_ok(self.symbol_alpha)
+            || !weight_ok(self.symbol_reading)
             || self.symbol_hidden.iter().any(|&h| h == 0 || h > 8192)
         {
-            bail!("--symbol-alpha must be ≥ 0 and --symbol-hidden widths 1–8192");
+            bail!(
+                "--symbol-alpha and --symbol-reading must be ≥ 0 and --symbol-hidden widths 1–8192"
+            );
         }
         let (attack_frames, release_frames) =
             template_frames(dataset.signal.sample_rate, dataset.signal.hop);
@@ -367,6 +375,7 @@ impl TrainArgs {
             kinds,
             hidden: self.symbol_hidden.clone(),
             alpha: self.symbol_alpha,
+            reading: self.symbol_reading,
             attack_frames,
             release_frames,
         }))
