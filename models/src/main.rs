@@ -58,6 +58,8 @@ enum Command {
     Patches(Box<cli::patches::PatchArgs>),
     /// Learn a dictionary of time-shiftable motifs (CONV-WTA) from MIDI drum parts or melodies.
     Motifs(Box<cli::motifs::MotifArgs>),
+    /// Factor transposition from time shift in a space of one-bar melodies (soft factorisation).
+    MotifSpace(Box<cli::motif_space::MotifSpaceArgs>),
     /// Map points on a line to a ring walked by one learned operator (FiLMR vs a matrix).
     Stargate(cli::stargate::StargateArgs),
     /// Train a projector after the audio encoder in whose space a mix is the sum of its sounds.
@@ -83,6 +85,7 @@ fn main() -> Result<()> {
         Command::Sps(args) => cli::sps::run(&args),
         Command::Patches(args) => cli::patches::run(&args),
         Command::Motifs(args) => cli::motifs::run(&args),
+        Command::MotifSpace(args) => cli::motif_space::run(&args),
         Command::Stargate(args) => cli::stargate::run(&args),
         Command::Mixing(args) => cli::mixing::run(&args),
     }

@@ -6,6 +6,7 @@ pub mod dataset;
 pub mod eval;
 pub mod mixing;
 pub mod model_io;
+pub mod motif_space;
 pub mod motifs;
 pub mod patches;
 pub mod path;

@@ -11,12 +11,23 @@ use timbrespace_engine::motif::bank::MotifBank;
 use timbrespace_models::motifs::bank::motif_bank;
 use timbrespace_models::motifs::corpus::Corpus;
 use timbrespace_models::motifs::evaluate::{
-    interpolate, score_motifs, split_by_piece, style_map, MotifScores,
+    interpolate, score_motifs, split_by_piece, style_map, MotifScores, MotifSplit,
 };
 use timbrespace_models::motifs::onsets::OnsetScore;
 use timbrespace_models::motifs::piano_roll::{PianoRoll, RollKind, DRUM_CLASSES};
 use timbrespace_models::motifs::wta::{train_wta, ConvWta, WtaConfig};
 use timbrespace_models::plots::{latent_map, roll_panels, CellShading};
+
+/// Which pieces are held out, and the seed of everything random.
+#[derive(Args, Debug)]
+pub struct PieceSplitArgs {
+    /// Share of the pieces held out.
+    #[arg(long, default_value_t = 0.1)]
+    pub test_share: f64,
+    /// Seed of the split, the weights, the batches and every random draw.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
 
 /// Which notes become the rolls.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -56,12 +67,8 @@ pub struct MotifArgs {
     /// Share of notes dropped and added in the denoising test.
     #[arg(long, default_value_t = 0.1)]
     pub test_corruption: f64,
-    /// Share of the pieces held out.
-    #[arg(long, default_value_t = 0.1)]
-    pub test_share: f64,
-    /// Seed of the split, weights, batches and corruption.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub pieces: PieceSplitArgs,
     /// Folder for motifs.json, atoms.png, interpolation.png and styles.png.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -75,7 +82,7 @@ pub struct MotifArgs {
 }
 
 /// The roll kind of a `--kind`.
-fn roll_kind(kind: MotifKind) -> RollKind {
+pub fn roll_kind(kind: MotifKind) -> RollKind {
     match kind {
         MotifKind::Drums => RollKind::Drums,
         MotifKind::Melodies => RollKind::Melody {
@@ -101,54 +108,24 @@ pub fn run(args: &MotifArgs) -> Result<()> {
             bail!("{name} must be between 0 and 0.9, not {v}");
         }
     }
-    if !(0.01..=0.9).contains(&args.test_share) {
-        bail!("--test-share must be between 0.01 and 0.9");
-    }
     if args.bank.is_some() && matches!(args.kind, MotifKind::Drums) {
         bail!("--bank writes melodic motifs for the instrument; use --kind melodies");
     }
     if !(1..=1024).contains(&args.bank_motifs) {
         bail!("--bank-motifs must be 1–1024");
     }
-    let corpus = Corpus::load(&args.data, roll_kind(args.kind))?;
-    if !corpus.unreadable.is_empty() {
-        println!(
-            "skipped {} unreadable MIDI files, e.g. {}",
-            corpus.unreadable.len(),
-            corpus.unreadable[0]
-        );
-    }
-    let windows = corpus.windows(args.bars, 2);
-    let split = split_by_piece(
-        windows.clone(),
-        corpus.pieces.len(),
-        args.test_share,
-        args.seed,
-    );
-    if split.train.is_empty() || split.test.is_empty() {
-        bail!(
-            "{} pieces give {} training and {} held-out windows; need both",
-            corpus.pieces.len(),
-            split.train.len(),
-            split.test.len()
-        );
-    }
-    println!(
-        "{} pieces in {} collections; {} training and {} held-out windows of {} bars ({} pieces held out)",
-        corpus.pieces.len(),
-        corpus.collections().len(),
-        split.train.len(),
-        split.test.len(),
-        args.bars,
-        split.test_pieces.len()
-    );
+    let CorpusSplit {
+        corpus,
+        windows,
+        split,
+    } = load_split(&args.data, roll_kind(args.kind), args.bars, &args.pieces)?;
     let config = WtaConfig {
         maps: args.maps,
         atom_steps: args.atom_steps,
         winners: args.winners,
         epochs: args.epochs,
         corruption: args.corruption,
-        seed: args.seed,
+        seed: args.pieces.seed,
         ..WtaConfig::default()
     };
     let start = Instant::now();
@@ -158,7 +135,7 @@ pub fn run(args: &MotifArgs) -> Result<()> {
         start.elapsed().as_secs_f64(),
         history.last().copied().unwrap_or(f64::NAN)
     );
-    let scores = score_motifs(&model, &split.test, args.test_corruption, args.seed)?;
+    let scores = score_motifs(&model, &split.test, args.test_corruption, args.pieces.seed)?;
     print_scores(&scores);
     if let Some(path) = &args.bank {
         write_bank(&model, &split.train, args, path)?;
@@ -176,6 +153,65 @@ pub fn run(args: &MotifArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// A corpus cut into windows and split by piece.
+pub struct CorpusSplit {
+    /// The MIDI files read.
+    pub corpus: Corpus,
+    /// Every window, with the index of its piece.
+    pub windows: Vec<(usize, PianoRoll)>,
+    /// The windows split by piece.
+    pub split: MotifSplit,
+}
+
+/// The corpus of MIDI files under `data`, its windows of `bars` bars and their split by piece
+/// as `pieces` asks; says what it found.
+pub fn load_split(
+    data: &Path,
+    kind: RollKind,
+    bars: usize,
+    pieces: &PieceSplitArgs,
+) -> Result<CorpusSplit> {
+    if !(0.01..=0.9).contains(&pieces.test_share) {
+        bail!("--test-share must be between 0.01 and 0.9");
+    }
+    let corpus = Corpus::load(data, kind)?;
+    if !corpus.unreadable.is_empty() {
+        println!(
+            "skipped {} unreadable MIDI files, e.g. {}",
+            corpus.unreadable.len(),
+            corpus.unreadable[0]
+        );
+    }
+    let windows = corpus.windows(bars, 2);
+    let split = split_by_piece(
+        windows.clone(),
+        corpus.pieces.len(),
+        pieces.test_share,
+        pieces.seed,
+    );
+    if split.train.is_empty() || split.test.is_empty() {
+        bail!(
+            "{} pieces give {} training and {} held-out windows; need both",
+            corpus.pieces.len(),
+            split.train.len(),
+            split.test.len()
+        );
+    }
+    println!(
+        "{} pieces in {} collections; {} training and {} held-out windows of {bars} bars ({} pieces held out)",
+        corpus.pieces.len(),
+        corpus.collections().len(),
+        split.train.len(),
+        split.test.len(),
+        split.test_pieces.len()
+    );
+    Ok(CorpusSplit {
+        corpus,
+        windows,
+        split,
+    })
 }
 
 /// Writes the Motif mode's bank of `args.bank_motifs` training windows to `path`.

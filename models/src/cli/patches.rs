@@ -11,7 +11,7 @@ use timbrespace_models::factorisation::log_frequency::LOWEST_FREQUENCY;
 use timbrespace_models::factorisation::patches::{
     patch_grid, score_patches, train_patches, PatchConfig, PatchScores, PatchSet,
 };
-use timbrespace_models::factorisation::{Shift, ShiftKind, BINS_PER_OCTAVE};
+use timbrespace_models::factorisation::{GridGeometry, Shift, ShiftKind, BINS_PER_OCTAVE};
 use timbrespace_models::plots::latent_map;
 
 use super::data_args::DataArgs;
@@ -138,6 +138,11 @@ fn print_scores(weight: f64, s: &PatchScores, seconds: f64) {
         "factorisation weight {weight}: SC {:.2} dB on the log-frequency grid, {:.2} dB on the STFT (the grid alone: {:.2} dB); {:.0} s",
         s.spectral_convergence_db, s.stft_spectral_convergence_db, s.grid_floor_db, seconds
     );
+    print_geometry(g, &format!("{} test notes", s.notes));
+}
+
+/// The notebook's metrics of a pitch/time grid, three lines; `measured_on` says on what.
+pub fn print_geometry(g: &GridGeometry, measured_on: &str) {
     println!(
         "  pitch: same-sign cos {:.3}, opposite-sign {:.3}, up/down angle {:.0}°, across sounds {:.3}",
         g.pitch.same_sign, g.pitch.opposite_sign, g.pitch.up_down_angle, g.pitch.across_sounds
@@ -147,10 +152,9 @@ fn print_scores(weight: f64, s: &PatchScores, seconds: f64) {
         g.time.same_sign, g.time.opposite_sign, g.time.up_down_angle, g.time.across_sounds
     );
     println!(
-        "  mean |cos| pitch vs time {:.3}; grid first singular value {:.1} % of the energy ({} test notes)",
+        "  mean |cos| pitch vs time {:.3}; grid first singular value {:.1} % of the energy ({measured_on})",
         g.pitch_vs_time,
         100.0 * g.grid_first_singular_share,
-        s.notes
     );
 }
 

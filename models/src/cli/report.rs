@@ -1,5 +1,8 @@
 //! Printing what the commands found.
 
+use std::path::Path;
+
+use anyhow::Context;
 use timbrespace_models::dataset::Dataset;
 use timbrespace_models::evaluate::{EvalReport, ReconScores};
 use timbrespace_models::symbol_eval::SymbolReport;
@@ -299,4 +302,14 @@ pub fn record_symbol_scores(
         record("frozen_attack_lsd_db".into(), t.frozen_attack_db);
         record("frozen_sustain_lsd_db".into(), t.frozen_sustain_db);
     }
+}
+
+/// Writes `value` as pretty JSON to `out/name`, creating `out`, and says so.
+pub fn write_json(out: &Path, name: &str, value: &serde_json::Value) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let path = out.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(value)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
 }

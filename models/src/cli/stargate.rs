@@ -4,11 +4,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Args;
 use timbrespace_models::operations::stargate::{
     train_stargate, Operator, StargateConfig, StargateScores,
 };
+
+use super::report::write_json;
 
 /// Options of `stargate`.
 #[derive(Args, Debug)]
@@ -80,11 +82,7 @@ pub fn run(args: &StargateArgs) -> Result<()> {
     }
     println!("errors are shares of the ring's radius; the target is a worst error ≤ 5 %");
     if let Some(out) = &args.out {
-        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-        let path = out.join("stargate.json");
-        std::fs::write(&path, serde_json::to_string_pretty(&report)?)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        println!("wrote {}", path.display());
+        write_json(out, "stargate.json", &serde_json::Value::Array(report))?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use candle_core::{Device, Result, Tensor, D};
 
-use super::shifts::{pair_target, random_shift, transpose, Shift, ShiftKind};
+use super::shifts::{pair_target, random_shift, shift_patch, transpose, Shift, ShiftKind};
 
 /// Settings of the soft factorisation term of the main (single-frame) models.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,6 +68,35 @@ impl ShiftViews {
             shifts.push((Shift::pitch(a), Shift::pitch(b)));
         }
         Self::from_views(first, second, &[rows, bins], &shifts)
+    }
+
+    /// Two views of each of `anchors` (patches of `shape` = `[n, frames, bins]`, row-major),
+    /// each moved by a random transposition of up to `max_pitch` bins or time shift of up to
+    /// `max_time` frames, with even odds ([`shift_patch`]).
+    pub fn of_patches(
+        anchors: &[f32],
+        shape: [usize; 3],
+        max_pitch: usize,
+        max_time: usize,
+        rng: &mut fastrand::Rng,
+    ) -> Result<Self> {
+        let [n, frames, bins] = shape;
+        let size = frames * bins;
+        let mut one = || {
+            if rng.bool() {
+                Shift::pitch(random_shift(rng, max_pitch))
+            } else {
+                Shift::time(random_shift(rng, max_time))
+            }
+        };
+        let shifts: Vec<(Shift, Shift)> = (0..n).map(|_| (one(), one())).collect();
+        let (mut first, mut second) = (vec![0.0; n * size], vec![0.0; n * size]);
+        for (r, anchor) in anchors.chunks_exact(size).take(n).enumerate() {
+            let span = r * size..(r + 1) * size;
+            shift_patch(anchor, bins, shifts[r].0, &mut first[span.clone()]);
+            shift_patch(anchor, bins, shifts[r].1, &mut second[span]);
+        }
+        Self::from_views(first, second, &shape, &shifts)
     }
 
     /// Views already made (`first` and `second` of `shape`, the batch first) by `shifts`, one

@@ -13,7 +13,6 @@ use timbrespace_engine::model::manifest::{ArchKind, Architecture};
 use super::grid::{GridGeometry, ShiftGrid};
 use super::log_frequency::{EncoderBlur, LogFrequency, LogFrequencyError};
 use super::loss::{soft_loss, ShiftViews};
-use super::shifts::{random_shift, shift_patch, Shift};
 use super::sigreg::sigreg;
 use crate::adam::Adam;
 use crate::dataset::Dataset;
@@ -232,18 +231,6 @@ pub struct PatchEpoch {
     pub sigreg: f64,
 }
 
-/// Two random shifts, each a transposition or a time shift with even odds.
-fn random_pair(config: &PatchConfig, rng: &mut fastrand::Rng) -> (Shift, Shift) {
-    let mut one = || {
-        if rng.bool() {
-            Shift::pitch(random_shift(rng, config.max_pitch))
-        } else {
-            Shift::time(random_shift(rng, config.max_time))
-        }
-    };
-    (one(), one())
-}
-
 /// The loss of one batch of `anchors` (`n × frames × bins`) and its terms.
 fn batch_loss(
     model: &PatchModel,
@@ -272,14 +259,8 @@ fn batch_loss(
     };
     let mut loss = elbo;
     if config.weight > 0.0 {
-        let shifts: Vec<(Shift, Shift)> = (0..n).map(|_| random_pair(config, rng)).collect();
-        let (mut first, mut second) = (vec![0.0; n * size], vec![0.0; n * size]);
-        for (r, anchor) in anchors.chunks_exact(size).enumerate() {
-            let span = r * size..(r + 1) * size;
-            shift_patch(anchor, bins, shifts[r].0, &mut first[span.clone()]);
-            shift_patch(anchor, bins, shifts[r].1, &mut second[span]);
-        }
-        let views = ShiftViews::from_views(first, second, &shape, &shifts)?;
+        let views =
+            ShiftViews::of_patches(&anchors, shape, config.max_pitch, config.max_time, rng)?;
         let (mu1, mu2) = (model.encode(&views.first)?, model.encode(&views.second)?);
         let own = (reconstruction(
             &views.first.flatten_from(1)?,

@@ -270,7 +270,11 @@ impl ConvWta {
 }
 
 /// Weighted binary cross-entropy of onset logits against 0/1 targets (same shape).
-fn onset_loss(logits: &Tensor, target: &Tensor, onset_weight: f64) -> candle_core::Result<Tensor> {
+pub(crate) fn onset_loss(
+    logits: &Tensor,
+    target: &Tensor,
+    onset_weight: f64,
+) -> candle_core::Result<Tensor> {
     // softplus(l) = relu(l) + ln(1 + e^{−|l|}); −ln σ(l) = softplus(l) − l.
     let softplus = (logits.relu()? + (logits.abs()?.neg()?.exp()? + 1.0)?.log()?)?;
     let miss = (&softplus - logits)?;
