@@ -143,15 +143,11 @@ impl MotifSpace {
         self.decoder.forward(z)
     }
 
-    /// `windows` as a tensor of time-major patches.
-    fn patches(&self, windows: &[PianoRoll]) -> candle_core::Result<Tensor> {
-        let data = time_major(windows);
-        Tensor::from_vec(data, (windows.len(), self.steps, self.rows), &Device::Cpu)
-    }
-
     /// Each window encoded and decoded, onsets where their probability is above ½.
     pub fn reconstruct(&self, windows: &[PianoRoll]) -> candle_core::Result<Vec<PianoRoll>> {
-        let logits = self.logits(&self.encode(&self.patches(windows)?)?)?;
+        let shape = (windows.len(), self.steps, self.rows);
+        let x = Tensor::from_vec(time_major(windows), shape, &Device::Cpu)?;
+        let logits = self.logits(&self.encode(&x)?)?;
         let cells = logits.flatten_all()?.to_vec1::<f32>()?;
         Ok(cells
             .chunks_exact(self.steps * self.rows)
@@ -197,7 +193,9 @@ fn batch_loss(
     config: &MotifSpaceConfig,
     rng: &mut fastrand::Rng,
 ) -> candle_core::Result<(Tensor, MotifSpaceEpoch)> {
-    let x = model.patches(batch)?;
+    let anchors = time_major(batch);
+    let shape = [batch.len(), model.steps, model.rows];
+    let x = Tensor::from_slice(&anchors, shape.as_slice(), &Device::Cpu)?;
     let z = model.encode(&x)?;
     let recon = onset_loss(&model.logits(&z)?, &x.flatten_from(1)?, config.onset_weight)?;
     let mut terms = MotifSpaceEpoch {
@@ -206,8 +204,6 @@ fn batch_loss(
     };
     let mut loss = recon;
     if config.weight > 0.0 {
-        let anchors = x.flatten_all()?.to_vec1::<f32>()?;
-        let shape = [batch.len(), model.steps, model.rows];
         let views =
             ShiftViews::of_patches(&anchors, shape, config.max_pitch, config.max_time, rng)?;
         let (z1, z2) = (model.encode(&views.first)?, model.encode(&views.second)?);
@@ -298,7 +294,7 @@ pub fn score_motif_space(
         return Err(MotifSpaceError::NoWindows);
     }
     let onsets = OnsetScore::compare(&model.reconstruct(test)?, test);
-    let measured = &test[..geometry_windows.clamp(2, test.len().max(2)).min(test.len())];
+    let measured = &test[..geometry_windows.max(2).min(test.len())];
     let grid = ShiftGrid::measure(
         &time_major(measured),
         model.steps,
