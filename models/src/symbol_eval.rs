@@ -65,6 +65,25 @@ pub struct PitchScore {
     pub data_in_tune: f64,
     /// Fraction of rendered notes within ±30 cents among those whose real note is.
     pub in_tune_where_data_is: f64,
+    /// The same per instrument (models with an instrument symbol), with the notes that missed:
+    /// where a model's failures sit (one instrument's range ends, its quietest layer).
+    pub by_instrument: Vec<InstrumentPitch>,
+}
+
+/// Rendered pitch of one instrument's held-out notes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstrumentPitch {
+    /// The instrument.
+    pub instrument: String,
+    /// Its rendered held-out notes.
+    pub notes: usize,
+    /// Share within ±30 cents.
+    pub in_tune: f64,
+    /// Share of its real notes the estimator reads within ±30 cents.
+    pub data_in_tune: f64,
+    /// The held-out files whose rendering missed (file stems, e.g. `Piano_E1_pp`), with the
+    /// rendering's error in cents (`None`: unvoiced).
+    pub missed: Vec<(String, Option<f32>)>,
 }
 
 /// Louder dynamics against softer ones, same instrument and key.
@@ -172,7 +191,7 @@ pub fn evaluate_symbols(
     Ok(Some(SymbolReport {
         test_notes: notes.len(),
         accuracy,
-        pitch: pitch_score(&rendered),
+        pitch: pitch_score(dataset, &vocabulary, &notes, &rendered),
         dynamics: dynamics_score(dataset, &vocabulary, &notes, &rendered),
         trajectories: trajectory_score(model, dataset, &vocabulary, &notes)?,
         dynamics_by_instrument: dynamics_by_instrument(
@@ -478,9 +497,38 @@ fn spectral_centroid(frames: &[f32], settings: &DescriptorSettings, bins: usize)
     moments.centroid()
 }
 
-fn pitch_score(rendered: &[Option<RenderedNote>]) -> PitchScore {
-    let in_tune = |cents: Option<f32>| cents.is_some_and(|c| c.abs() <= IN_TUNE_CENTS);
-    let share = |hits: usize, of: usize| hits as f64 / of.max(1) as f64;
+/// Whether a pitch error is within ±30 cents (`None`, unvoiced, is not).
+fn in_tune(cents: Option<f32>) -> bool {
+    cents.is_some_and(|c| c.abs() <= IN_TUNE_CENTS)
+}
+
+/// `hits` of `of` as a fraction (0 of nothing).
+fn share(hits: usize, of: usize) -> f64 {
+    hits as f64 / of.max(1) as f64
+}
+
+fn pitch_score(
+    dataset: &Dataset,
+    vocabulary: &SymbolVocabulary,
+    notes: &[TestNote],
+    rendered: &[Option<RenderedNote>],
+) -> PitchScore {
+    let by_instrument = vocabulary.musical_groups()[3].map_or_else(Vec::new, |group| {
+        let played: Vec<(usize, String, &RenderedNote)> = notes
+            .iter()
+            .zip(rendered)
+            .filter_map(|(n, r)| {
+                let path = &dataset.files[n.file].path;
+                let stem = path.file_stem().unwrap_or(path.as_os_str());
+                Some((
+                    n.classes[group],
+                    stem.to_string_lossy().into_owned(),
+                    r.as_ref()?,
+                ))
+            })
+            .collect();
+        instrument_pitch(&vocabulary.groups[group].classes, &played)
+    });
     let notes: Vec<&RenderedNote> = rendered.iter().flatten().collect();
     let mut errors: Vec<f32> = notes
         .iter()
@@ -502,7 +550,42 @@ fn pitch_score(rendered: &[Option<RenderedNote>]) -> PitchScore {
             measurable.iter().filter(|r| in_tune(r.cents)).count(),
             measurable.len(),
         ),
+        by_instrument,
     }
+}
+
+/// Rendered pitch per instrument class (named `classes`) of `played` notes: (class, file
+/// stem, what its rendering measured). Classes without notes are left out.
+fn instrument_pitch(
+    classes: &[String],
+    played: &[(usize, String, &RenderedNote)],
+) -> Vec<InstrumentPitch> {
+    classes
+        .iter()
+        .enumerate()
+        .filter_map(|(class, name)| {
+            let own: Vec<&(usize, String, &RenderedNote)> =
+                played.iter().filter(|(c, _, _)| *c == class).collect();
+            if own.is_empty() {
+                return None;
+            }
+            let missed: Vec<(String, Option<f32>)> = own
+                .iter()
+                .filter(|(_, _, r)| !in_tune(r.cents))
+                .map(|(_, stem, r)| (stem.clone(), r.cents))
+                .collect();
+            Some(InstrumentPitch {
+                instrument: name.clone(),
+                notes: own.len(),
+                in_tune: share(own.len() - missed.len(), own.len()),
+                data_in_tune: share(
+                    own.iter().filter(|(_, _, r)| in_tune(r.data_cents)).count(),
+                    own.len(),
+                ),
+                missed,
+            })
+        })
+        .collect()
 }
 
 /// Compare louder and softer markings of the same instrument and key, rendered and real.
@@ -560,12 +643,11 @@ fn dynamics_score(
             }
         }
     }
-    let share = |n: usize| n as f64 / pairs.max(1) as f64;
     DynamicsScore {
         pairs,
-        louder: share(louder),
-        brighter: share(brighter),
-        data_brighter: share(data_brighter),
+        louder: share(louder, pairs),
+        brighter: share(brighter, pairs),
+        data_brighter: share(data_brighter, pairs),
     }
 }
 
@@ -653,4 +735,50 @@ pub fn log_spectral_distance(real: &[f32], model: &[f32]) -> f32 {
         .map(|(&a, &b)| (20.0 * (a.max(floor) / b.max(floor)).log10()).powi(2))
         .sum();
     (sum / real.len().max(1) as f32).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(cents: Option<f32>, data_cents: Option<f32>) -> RenderedNote {
+        RenderedNote {
+            cents,
+            data_cents,
+            rms: 0.1,
+            centroid: 1000.0,
+        }
+    }
+
+    #[test]
+    fn rendered_pitch_is_split_by_instrument_with_the_misses_named() {
+        let classes = ["Flute".to_string(), "Oboe".into(), "Piano".into()];
+        let (good, sharp, unvoiced) = (
+            note(Some(-4.0), Some(2.0)),
+            note(Some(45.0), Some(1.0)),
+            note(None, None),
+        );
+        let played = vec![
+            (2, "Piano_C1_pp".to_string(), &unvoiced),
+            (0, "Flute_C5_mf".into(), &good),
+            (2, "Piano_C4_mf".into(), &good),
+            (2, "Piano_C6_ff".into(), &sharp),
+        ];
+        let split = instrument_pitch(&classes, &played);
+        assert_eq!(split.len(), 2, "the oboe has no notes");
+        assert_eq!(split[0].instrument, "Flute");
+        assert_eq!((split[0].notes, split[0].in_tune), (1, 1.0));
+        assert!(split[0].missed.is_empty());
+        let piano = &split[1];
+        assert_eq!((piano.instrument.as_str(), piano.notes), ("Piano", 3));
+        assert!((piano.in_tune - 1.0 / 3.0).abs() < 1e-12);
+        assert!((piano.data_in_tune - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(
+            piano.missed,
+            vec![
+                ("Piano_C1_pp".to_string(), None),
+                ("Piano_C6_ff".to_string(), Some(45.0))
+            ]
+        );
+    }
 }

@@ -176,6 +176,25 @@ pub fn print_symbol_report(report: &SymbolReport) {
             100.0 * p.data_in_tune,
             100.0 * p.in_tune_where_data_is
         );
+        for i in &p.by_instrument {
+            let missed: Vec<String> = i
+                .missed
+                .iter()
+                .map(|(note, cents)| match cents {
+                    Some(c) => format!("{note} {c:+.0} c"),
+                    None => format!("{note} unvoiced"),
+                })
+                .collect();
+            println!(
+                "    {:<12} pitch {:>5.1} % of {:>3} notes (real {:>5.1} %){}{}",
+                i.instrument,
+                100.0 * i.in_tune,
+                i.notes,
+                100.0 * i.data_in_tune,
+                if missed.is_empty() { "" } else { "; missed: " },
+                missed.join(", ")
+            );
+        }
     }
     let d = &report.dynamics;
     if d.pairs == 0 {
