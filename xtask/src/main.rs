@@ -10,7 +10,8 @@
 //! - `cargo xtask dataset notes [ARGS]` — render isolated instrument notes into `data/notes/`
 //!   (ARGS go to `timbrespace dataset notes`).
 //! - `cargo xtask dataset midi` — the motif tools' symbolic corpus in `data/midi-corpus/`: drum
-//!   songs from Debian's `openttd-openmsx`, folk songs from the `music21` wheel's abc corpus.
+//!   songs from Debian's `openttd-openmsx` and the grooves of Debian's `mma`, folk songs from
+//!   the `music21` wheel's abc corpus.
 //! - `cargo xtask bench-phase [ARGS]` — the phase reconstruction benchmark table.
 //! - `cargo xtask bench-model` — model load time and decoder-kernel cost per frame.
 //! - `cargo xtask train-default` — rebuild `assets/default.tsm` from the soundfont notes.

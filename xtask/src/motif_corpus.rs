@@ -1,8 +1,11 @@
 //! `cargo xtask dataset midi`: the symbolic corpus of the motif tools, built from registry
 //! packages only.
 //!
-//! - `drums/`: the songs of Debian's `openttd-openmsx` (GPL-2, multi-channel General MIDI songs
-//!   with drum parts on channel 10), copied as they are.
+//! - `drums/openmsx/`: the songs of Debian's `openttd-openmsx` (GPL-2, multi-channel General
+//!   MIDI songs with drum parts on channel 10), copied as they are.
+//! - `drums/mma/`: the drum grooves of Debian's `mma` (Musical MIDI Accompaniment, GPL-2): one
+//!   file per 4/4 style of its standard library, every groove of the style (variations,
+//!   intros, fills, endings) played in turn by MMA itself (`xtask/scripts/mma_grooves.py`).
 //! - `melodies/<style>/`: monophonic folk songs from the abc corpus of the pinned `music21`
 //!   wheel on PyPI (Essen folk songs, Chinese and German; O'Neill's Irish tunes), written as MIDI
 //!   by music21 itself in a private virtual environment (`xtask/scripts/abc_to_midi.py`).
@@ -24,6 +27,11 @@ pub const CORPUS_DIR: &str = "data/midi-corpus";
 const SONGS_PER_STYLE: &str = "250";
 /// The script that converts abc to MIDI with music21.
 const ABC_SCRIPT: &str = "xtask/scripts/abc_to_midi.py";
+/// The script that plays MMA's grooves into MIDI files.
+const MMA_SCRIPT: &str = "xtask/scripts/mma_grooves.py";
+/// Bars each MMA groove is played for: two 2-bar windows, and the whole sequence of most
+/// grooves (they repeat every 1, 2 or 4 bars).
+const BARS_PER_GROOVE: &str = "4";
 
 /// Builds whichever half of the corpus is missing.
 pub fn build() -> Result<()> {
@@ -40,15 +48,30 @@ pub fn build() -> Result<()> {
     Ok(())
 }
 
-/// Copies the openttd-openmsx songs into `drums`.
+/// Builds `drums`: the openttd-openmsx songs and MMA's grooves, each a collection.
 fn build_drums(root: &Path, drums: &Path) -> Result<()> {
+    // Fill a temporary folder and rename it, so an interrupted build leaves no half corpus.
+    let partial = root.join("drums.partial");
+    if partial.exists() {
+        fs::remove_dir_all(&partial)?;
+    }
+    let songs = copy_openmsx(root, &partial.join("openmsx"))?;
+    play_mma_grooves(root, &partial.join("mma"))?;
+    fs::rename(&partial, drums)?;
+    eprintln!(
+        "{songs} openmsx songs and MMA's grooves in {}",
+        drums.display()
+    );
+    Ok(())
+}
+
+/// Copies the openttd-openmsx songs into `out`; returns how many.
+fn copy_openmsx(root: &Path, out: &Path) -> Result<usize> {
     let work = root.join("download-openmsx");
     eprintln!("Fetching openttd-openmsx (about 100 kB) with apt-get download…");
     let unpacked = debian::download_unpacked("openttd-openmsx", &work)?;
     let songs = unpacked.join("usr/share/games/openttd/baseset/openmsx");
-    // Fill a temporary folder and rename it, so an interrupted build leaves no half corpus.
-    let partial = root.join("drums.partial");
-    fs::create_dir_all(&partial)?;
+    fs::create_dir_all(out)?;
     let mut count = 0;
     for entry in fs::read_dir(&songs).with_context(|| format!("{} missing", songs.display()))? {
         let path = entry?.path();
@@ -57,7 +80,7 @@ fn build_drums(root: &Path, drums: &Path) -> Result<()> {
             .is_some_and(|e| e.eq_ignore_ascii_case("mid"))
         {
             if let Some(name) = path.file_name() {
-                fs::copy(&path, partial.join(name))?;
+                fs::copy(&path, out.join(name))?;
                 count += 1;
             }
         }
@@ -65,9 +88,25 @@ fn build_drums(root: &Path, drums: &Path) -> Result<()> {
     if count == 0 {
         bail!("openttd-openmsx held no MIDI files in {}", songs.display());
     }
-    fs::rename(&partial, drums)?;
     fs::remove_dir_all(&work)?;
-    eprintln!("{count} drum songs in {}", drums.display());
+    Ok(count)
+}
+
+/// Plays the grooves of MMA's standard library into `out`, one MIDI file per style, with
+/// MMA unpacked from its Debian package (nothing is installed).
+fn play_mma_grooves(root: &Path, out: &Path) -> Result<()> {
+    let work = root.join("download-mma");
+    eprintln!("Fetching mma (about 4 MB) with apt-get download…");
+    let unpacked = debian::download_unpacked("mma", &work)?;
+    eprintln!("Playing MMA's grooves to MIDI (about 10 s)…");
+    Command::new("python3")
+        .arg(MMA_SCRIPT)
+        .arg(unpacked.join("usr/share/mma"))
+        .arg(out)
+        .arg(BARS_PER_GROOVE)
+        .run()
+        .context("MMA could not play its grooves")?;
+    fs::remove_dir_all(&work)?;
     Ok(())
 }
 
