@@ -5,6 +5,7 @@
 pub mod adam;
 pub mod audio_file;
 pub mod audio_import;
+pub mod batches;
 pub mod dataset;
 pub mod demo;
 pub mod evaluate;

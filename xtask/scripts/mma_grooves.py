@@ -6,11 +6,12 @@ MMA_HOME is an unpacked Debian `mma` package's share/mma folder (its MMA/ module
 Every 4/4 style file of lib/stdlib becomes OUT_DIR/<style>.mid: each groove it defines
 (main grooves, their variations, intros, fills and endings) played for BARS_PER_GROOVE bars
 of C major at 120 BPM, one after another. Random timing, volume and skipped notes are turned
-off so the patterns land on their grid exactly and every run writes the same files. MMA also
+off so the patterns land on their grid exactly and every run writes the same notes. MMA also
 plays its bass, chord and arpeggio tracks; the motif tools read only channel 10. Styles in
 other metres are skipped, and styles MMA cannot play are counted.
 """
 
+import os
 import pathlib
 import re
 import subprocess
@@ -54,8 +55,8 @@ def main():
         song = out / f"{style.stem}.mma"
         song.write_text(script(style.stem, names, bars))
         result = subprocess.run(
-            ["python3", str(mma), "-f", str(out / f"{style.stem}.mid"), str(song)],
-            env={"MMA_HOME": str(home), "PATH": "/usr/bin:/bin"},
+            [sys.executable, str(mma), "-f", str(out / f"{style.stem}.mid"), str(song)],
+            env=dict(os.environ, MMA_HOME=str(home)),
             capture_output=True,
             text=True,
         )

@@ -15,6 +15,7 @@ use super::log_frequency::{EncoderBlur, LogFrequency, LogFrequencyError};
 use super::loss::{soft_loss, ShiftViews};
 use super::sigreg::sigreg;
 use crate::adam::Adam;
+use crate::batches::{mean, shuffled_epochs};
 use crate::dataset::Dataset;
 use crate::evaluate::recon_scores;
 use crate::objective::{kl_to_prior, reconstruction};
@@ -301,29 +302,30 @@ pub fn train_patches(
     let model = PatchModel::new(notes.frames, notes.bins, config)?;
     let mut adam = Adam::for_varmap(&model.varmap, config.lr)?;
     let mut rng = fastrand::Rng::with_seed(config.seed);
-    let mut order: Vec<usize> = (0..notes.len()).collect();
-    let mut history = Vec::with_capacity(config.epochs);
-    for _ in 0..config.epochs {
-        rng.shuffle(&mut order);
-        let (mut sum, mut batches) = (PatchEpoch::default(), 0.0);
-        for chunk in order.chunks(config.batch.max(2)).filter(|c| c.len() >= 2) {
+    let epochs = shuffled_epochs(
+        notes.len(),
+        config.epochs,
+        config.batch,
+        2,
+        &mut rng,
+        |chunk, rng| -> Result<PatchEpoch, PatchError> {
             let mut anchors = Vec::with_capacity(chunk.len() * notes.size());
             for &n in chunk {
                 notes.push_patch(n, rng.usize(0..=MAX_START), &mut anchors);
             }
-            let (loss, terms) = batch_loss(&model, anchors, config, &mut rng)?;
+            let (loss, terms) = batch_loss(&model, anchors, config, rng)?;
             adam.step(&loss.backward()?)?;
-            sum.elbo += terms.elbo;
-            sum.factorise += terms.factorise;
-            sum.sigreg += terms.sigreg;
-            batches += 1.0;
-        }
-        history.push(PatchEpoch {
-            elbo: sum.elbo / batches,
-            factorise: sum.factorise / batches,
-            sigreg: sum.sigreg / batches,
-        });
-    }
+            Ok(terms)
+        },
+    )?;
+    let history = epochs
+        .iter()
+        .map(|b| PatchEpoch {
+            elbo: mean(b.iter().map(|t| t.elbo)),
+            factorise: mean(b.iter().map(|t| t.factorise)),
+            sigreg: mean(b.iter().map(|t| t.sigreg)),
+        })
+        .collect();
     Ok((model, history))
 }
 

@@ -14,6 +14,7 @@ use super::onsets::OnsetScore;
 use super::piano_roll::PianoRoll;
 use super::wta::onset_loss;
 use crate::adam::Adam;
+use crate::batches::{mean, shuffled_epochs};
 use crate::factorisation::log_frequency::EncoderBlur;
 use crate::factorisation::{soft_loss, GridGeometry, ShiftGrid, ShiftViews};
 use crate::operations::mlp::Mlp;
@@ -248,24 +249,26 @@ pub fn train_motif_space(
     let model = MotifSpace::new(steps, rows, config)?;
     let mut adam = Adam::for_varmap(&model.varmap, config.lr)?;
     let mut rng = fastrand::Rng::with_seed(config.seed);
-    let mut order: Vec<usize> = (0..windows.len()).collect();
-    let mut history = Vec::with_capacity(config.epochs);
-    for _ in 0..config.epochs {
-        rng.shuffle(&mut order);
-        let (mut sum, mut batches) = (MotifSpaceEpoch::default(), 0.0);
-        for chunk in order.chunks(config.batch.max(2)).filter(|c| c.len() >= 2) {
+    let epochs = shuffled_epochs(
+        windows.len(),
+        config.epochs,
+        config.batch,
+        2,
+        &mut rng,
+        |chunk, rng| -> Result<MotifSpaceEpoch, MotifSpaceError> {
             let batch: Vec<PianoRoll> = chunk.iter().map(|&i| windows[i].clone()).collect();
-            let (loss, terms) = batch_loss(&model, &batch, config, &mut rng)?;
+            let (loss, terms) = batch_loss(&model, &batch, config, rng)?;
             adam.step(&loss.backward()?)?;
-            sum.reconstruction += terms.reconstruction;
-            sum.factorise += terms.factorise;
-            batches += 1.0;
-        }
-        history.push(MotifSpaceEpoch {
-            reconstruction: sum.reconstruction / batches,
-            factorise: sum.factorise / batches,
-        });
-    }
+            Ok(terms)
+        },
+    )?;
+    let history = epochs
+        .iter()
+        .map(|b| MotifSpaceEpoch {
+            reconstruction: mean(b.iter().map(|t| t.reconstruction)),
+            factorise: mean(b.iter().map(|t| t.factorise)),
+        })
+        .collect();
     Ok((model, history))
 }
 

@@ -15,6 +15,7 @@ use thiserror::Error;
 use super::onsets::corrupt;
 use super::piano_roll::PianoRoll;
 use crate::adam::Adam;
+use crate::batches::{mean, shuffled_epochs};
 use crate::vae::seeded_init;
 
 /// Why a motif model cannot be trained.
@@ -293,25 +294,25 @@ pub fn train_wta(
     let model = ConvWta::new(first.rows, config)?;
     let mut adam = Adam::for_varmap(&model.varmap, config.lr)?;
     let mut rng = fastrand::Rng::with_seed(config.seed);
-    let mut order: Vec<usize> = (0..windows.len()).collect();
-    let mut history = Vec::with_capacity(config.epochs);
-    for _ in 0..config.epochs {
-        rng.shuffle(&mut order);
-        let (mut sum, mut batches) = (0.0, 0.0);
-        for chunk in order.chunks(config.batch.max(1)) {
+    let epochs = shuffled_epochs(
+        windows.len(),
+        config.epochs,
+        config.batch,
+        1,
+        &mut rng,
+        |chunk, rng| -> Result<f64, WtaError> {
             let clean: Vec<PianoRoll> = chunk.iter().map(|&i| windows[i].clone()).collect();
             let noisy: Vec<PianoRoll> = clean
                 .iter()
-                .map(|w| corrupt(w, config.corruption, config.corruption, &mut rng))
+                .map(|w| corrupt(w, config.corruption, config.corruption, rng))
                 .collect();
             let logits = model.logits(&model.codes_of(&model.input(&noisy)?)?)?;
             let loss = onset_loss(&logits, &model.input(&clean)?, config.onset_weight)?;
             adam.step(&loss.backward()?)?;
-            sum += f64::from(loss.to_scalar::<f32>()?);
-            batches += 1.0;
-        }
-        history.push(sum / batches);
-    }
+            Ok(f64::from(loss.to_scalar::<f32>()?))
+        },
+    )?;
+    let history = epochs.into_iter().map(|b| mean(b.into_iter())).collect();
     Ok((model, history))
 }
 
