@@ -18,17 +18,26 @@ const LOGVAR_RANGE: (f64, f64) = (-12.0, 6.0);
 /// A layer with its weights.
 #[derive(Debug, Clone)]
 enum Op {
-    Dense(Linear, bool),
+    Dense(Linear, Activation),
     Conv {
         weight: Tensor,
         bias: Tensor,
         stride: usize,
         padding: usize,
-        relu: bool,
+        activation: Activation,
     },
     Reshape(usize, usize),
     Upsample(usize),
     Crop(usize),
+}
+
+/// `y` through `activation` (the same non-linearities the engine's kernel applies).
+fn activate(y: Tensor, activation: Activation) -> Result<Tensor> {
+    match activation {
+        Activation::Identity => Ok(y),
+        Activation::Relu => y.relu(),
+        Activation::Tanh => y.tanh(),
+    }
 }
 
 /// A feed-forward stack of [`Layer`]s on `(batch, features)` or `(batch, channels, length)`.
@@ -50,7 +59,7 @@ impl Network {
             ops.push(match layer {
                 Layer::Dense { activation, .. } => Op::Dense(
                     Linear::new(tensors[0].clone(), Some(tensors[1].clone())),
-                    *activation == Activation::Relu,
+                    *activation,
                 ),
                 Layer::Conv1d {
                     out_channels,
@@ -63,7 +72,7 @@ impl Network {
                     bias: tensors[1].reshape((1, *out_channels, 1))?,
                     stride: *stride,
                     padding: kernel / 2,
-                    relu: *activation == Activation::Relu,
+                    activation: *activation,
                 },
                 Layer::Reshape { channels, len } => Op::Reshape(*channels, *len),
                 Layer::Upsample2 { in_len, .. } => Op::Upsample(2 * in_len),
@@ -80,30 +89,20 @@ impl Module for Network {
         let batch = x.dim(0)?;
         for op in &self.ops {
             x = match op {
-                Op::Dense(linear, relu) => {
-                    let y = linear.forward(&x.flatten_from(1)?)?;
-                    if *relu {
-                        y.relu()?
-                    } else {
-                        y
-                    }
+                Op::Dense(linear, activation) => {
+                    activate(linear.forward(&x.flatten_from(1)?)?, *activation)?
                 }
                 Op::Conv {
                     weight,
                     bias,
                     stride,
                     padding,
-                    relu,
-                } => {
-                    let y = x
-                        .conv1d(weight, *padding, *stride, 1, 1)?
-                        .broadcast_add(bias)?;
-                    if *relu {
-                        y.relu()?
-                    } else {
-                        y
-                    }
-                }
+                    activation,
+                } => activate(
+                    x.conv1d(weight, *padding, *stride, 1, 1)?
+                        .broadcast_add(bias)?,
+                    *activation,
+                )?,
                 Op::Reshape(channels, len) => x.reshape((batch, *channels, *len))?,
                 Op::Upsample(len) => x.upsample_nearest1d(*len)?,
                 Op::Crop(len) => x.narrow(D::Minus1, 0, *len)?.flatten_from(1)?,

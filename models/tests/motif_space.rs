@@ -41,7 +41,6 @@ fn the_factorisation_term_makes_transposition_and_time_shift_two_directions() {
         hidden: 128,
         max_pitch: 2,
         max_time: 2,
-        onset_weight: 5.0,
         epochs: 120,
         batch: 32,
         lr: 3e-3,

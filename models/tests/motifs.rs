@@ -251,8 +251,9 @@ fn conv_wta_learns_shifted_toy_patterns_denoises_and_makes_a_bank_the_engine_pla
     let engine = MotifBank::from_json(text.as_bytes()).expect("the engine reads it");
     let reconstructions = model.reconstruct(&test).expect("reconstruct");
     let mut decoded = vec![0.0; 9 * 32];
+    let mut scratch = engine.scratch();
     for i in 0..5 {
-        engine.decode(i as f32 / 4.0, 0, &mut decoded);
+        engine.decode(i as f32 / 4.0, (0, 0), &mut scratch, &mut decoded);
         let closest = reconstructions
             .iter()
             .map(|r| {

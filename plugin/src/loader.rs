@@ -20,7 +20,7 @@ use crate::shared::Shared;
 
 /// The embedded default model.
 static DEFAULT_MODEL: &[u8] = include_bytes!("../../assets/default.tsm");
-/// The embedded motif bank (melodies of the music21 folk-song corpus; see the README).
+/// The embedded motif bank (a motif space of the music21 folk-song corpus; see the README).
 static DEFAULT_MOTIFS: &[u8] = include_bytes!("../../assets/motifs.tsmotif");
 /// How often the loader looks for retired instruments and rebuild requests.
 const POLL: Duration = Duration::from_millis(20);
@@ -37,13 +37,13 @@ pub fn default_model() -> Arc<ModelFile> {
 /// The embedded motif bank, parsed and checked.
 pub fn default_motifs() -> Arc<MotifBank> {
     // Built into the binary and checked by the test suite, like the default model.
-    Arc::new(MotifBank::from_json(DEFAULT_MOTIFS).expect("the embedded motif bank is valid"))
+    Arc::new(MotifBank::from_bytes(DEFAULT_MOTIFS).expect("the embedded motif bank is valid"))
 }
 
 /// Reads and checks the motif bank at `path`.
 pub fn load_motif_bank(path: &Path) -> Result<MotifBank, String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    MotifBank::from_json(&bytes).map_err(|e| e.to_string())
+    MotifBank::from_bytes(&bytes).map_err(|e| e.to_string())
 }
 
 /// The audio thread's ends of the hand-over queues.

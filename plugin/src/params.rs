@@ -264,10 +264,12 @@ pub struct TimbrespaceParams {
     /// one).
     #[id = "motif-density"]
     pub motif_density: FloatParam,
-    /// Motif mode: semitones added to every motif note.
+    /// Motif mode: semitones the motif is transposed by (with a motif-space bank, as far as
+    /// the space learned it, a move along its pitch direction; the rest added to every note).
     #[id = "motif-pitch"]
     pub motif_pitch: IntParam,
-    /// Motif mode: sixteenth-note steps the motif starts later (it loops).
+    /// Motif mode: sixteenth-note steps the motif starts later (it loops; with a motif-space
+    /// bank, as far as the space learned it, a move along its time direction).
     #[id = "motif-shift"]
     pub motif_shift: IntParam,
     /// Phase reconstruction mode.

@@ -161,9 +161,10 @@ fn processing_never_allocates() {
         block_at(&mut s, controls, transport, keys, &mut left, &mut right);
     }
 
-    // Another motif bank arrives from the loader thread while a motif plays: the audio thread
-    // swaps the players' boxes and hands the old one back.
-    let bank = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/motifs.tsmotif");
+    // Another motif bank — the dictionary kind, beside the embedded motif space — arrives from
+    // the loader thread while a motif plays: the audio thread swaps the players' boxes and
+    // hands the old one back, and the new kind decodes without allocating either.
+    let bank = concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/dictionary.tsmotif");
     let before = s.shared().motifs.read().clone();
     assert!(s.load_motifs(bank.into()));
     let start = Instant::now();

@@ -4,7 +4,7 @@
 use super::file::ModelFile;
 use super::layers::{decoder_layers, Activation, Layer};
 use super::manifest::Scaling;
-use super::ModelFileError;
+use super::{ModelFileError, TensorMap};
 
 /// One decoder step with its weights laid out for the kernel's loops.
 #[derive(Debug, Clone)]
@@ -16,7 +16,7 @@ enum Step {
         bias: Vec<f32>,
         inputs: usize,
         outputs: usize,
-        relu: bool,
+        activation: Activation,
     },
     /// Convolution; `weight` is `[out][in][kernel]` as stored.
     Conv {
@@ -28,7 +28,7 @@ enum Step {
         stride: usize,
         in_len: usize,
         out_len: usize,
-        relu: bool,
+        activation: Activation,
     },
     /// Nearest-neighbour ×2.
     Upsample { channels: usize, in_len: usize },
@@ -67,7 +67,7 @@ impl Step {
                 bias,
                 inputs,
                 outputs,
-                relu,
+                activation,
             } => {
                 for y in output.chunks_exact_mut(*outputs) {
                     y.copy_from_slice(bias);
@@ -81,9 +81,7 @@ impl Step {
                         }
                     }
                 }
-                if *relu {
-                    output.iter_mut().for_each(|v| *v = v.max(0.0));
-                }
+                activation.apply(output);
             }
             Step::Conv {
                 weight,
@@ -94,7 +92,7 @@ impl Step {
                 stride,
                 in_len,
                 out_len,
-                relu,
+                activation,
             } => {
                 let pad = kernel / 2;
                 for b in 0..batch {
@@ -121,9 +119,7 @@ impl Step {
                                 *yv += acc;
                             }
                         }
-                        if *relu {
-                            yc.iter_mut().for_each(|v| *v = v.max(0.0));
-                        }
+                        activation.apply(yc);
                     }
                 }
             }
@@ -193,19 +189,35 @@ pub struct NetworkKernel {
 }
 
 impl NetworkKernel {
-    /// Prepare `layers` (whose weights `model` holds) taking `inputs` values per example, for
+    /// Prepare `layers` (whose weights `tensors` holds) taking `inputs` values per example, for
     /// batches of up to `max_batch`.
     pub fn new(
-        model: &ModelFile,
+        tensors: &TensorMap,
         layers: &[Layer],
         inputs: usize,
         max_batch: usize,
     ) -> Result<Self, ModelFileError> {
         let weights = |name: &str| -> Result<Vec<f32>, ModelFileError> {
-            Ok(model.tensor(name)?.data.clone())
+            let tensor = tensors
+                .get(name)
+                .ok_or_else(|| ModelFileError::MissingTensor(name.to_string()))?;
+            Ok(tensor.data.clone())
         };
         let mut steps = Vec::new();
         for layer in layers {
+            // Check every shape first: the loops below index by the layer's sizes.
+            for (name, shape) in layer.tensors() {
+                let tensor = tensors
+                    .get(&name)
+                    .ok_or_else(|| ModelFileError::MissingTensor(name.clone()))?;
+                if tensor.shape != shape || tensor.data.len() != shape.iter().product::<usize>() {
+                    return Err(ModelFileError::Shape {
+                        name,
+                        expected: format!("{shape:?}"),
+                        found: format!("{:?}", tensor.shape),
+                    });
+                }
+            }
             let step = match layer {
                 Layer::Dense {
                     name,
@@ -226,7 +238,7 @@ impl NetworkKernel {
                         bias: weights(&format!("{name}.bias"))?,
                         inputs,
                         outputs,
-                        relu: *activation == Activation::Relu,
+                        activation: *activation,
                     }
                 }
                 conv @ Layer::Conv1d {
@@ -246,7 +258,7 @@ impl NetworkKernel {
                     stride: *stride,
                     in_len: *in_len,
                     out_len: conv.conv_out_len(),
-                    relu: *activation == Activation::Relu,
+                    activation: *activation,
                 },
                 Layer::Reshape { .. } => continue,
                 Layer::Upsample2 { channels, in_len } => Step::Upsample {
@@ -318,7 +330,12 @@ impl DecoderKernel {
     pub fn new(model: &ModelFile, max_batch: usize) -> Result<Self, ModelFileError> {
         let arch = &model.manifest.architecture;
         Ok(DecoderKernel {
-            net: NetworkKernel::new(model, &decoder_layers(arch), arch.latent, max_batch)?,
+            net: NetworkKernel::new(
+                &model.tensors,
+                &decoder_layers(arch),
+                arch.latent,
+                max_batch,
+            )?,
             scaling: model.manifest.scaling,
         })
     }

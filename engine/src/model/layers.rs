@@ -11,6 +11,19 @@ pub enum Activation {
     Identity,
     /// max(0, x); the kernel skips the zeros it leaves.
     Relu,
+    /// tanh(x) (the motif space's MLP).
+    Tanh,
+}
+
+impl Activation {
+    /// Applies it to `values` in place.
+    pub fn apply(self, values: &mut [f32]) {
+        match self {
+            Activation::Identity => {}
+            Activation::Relu => values.iter_mut().for_each(|v| *v = v.max(0.0)),
+            Activation::Tanh => values.iter_mut().for_each(|v| *v = v.tanh()),
+        }
+    }
 }
 
 /// One step of a network operating on a `(channels, length)` activation.
@@ -261,12 +274,36 @@ pub fn symbol_decoder_layers(arch: &Architecture, spec: &SymbolSpec, width: usiz
     layers
 }
 
+/// The motif space's decoder: code (`latent`) → two tanh layers of `hidden` → `outputs`
+/// logits, tensors `motif.decoder.{0,1,2}`.
+pub fn motif_decoder_layers(latent: usize, hidden: usize, outputs: usize) -> Vec<Layer> {
+    let mut layers = Vec::new();
+    dense_chain_with(
+        "motif.decoder.",
+        (latent, &[hidden, hidden], outputs),
+        Activation::Tanh,
+        &mut layers,
+    );
+    layers
+}
+
 /// Dense layers `inputs → hidden… → outputs`, ReLU between, identity at the end.
 fn dense_chain(
     prefix: &str,
     inputs: usize,
     hidden: &[usize],
     outputs: usize,
+    layers: &mut Vec<Layer>,
+) {
+    dense_chain_with(prefix, (inputs, hidden, outputs), Activation::Relu, layers);
+}
+
+/// Dense layers `inputs → hidden… → outputs` named `prefix` + their index, `between` after
+/// each but the last, identity at the end.
+fn dense_chain_with(
+    prefix: &str,
+    (inputs, hidden, outputs): (usize, &[usize], usize),
+    between: Activation,
     layers: &mut Vec<Layer>,
 ) {
     let mut width = inputs;
@@ -276,11 +313,7 @@ fn dense_chain(
             name: format!("{prefix}{i}"),
             inputs: width,
             outputs: next,
-            activation: if last {
-                Activation::Identity
-            } else {
-                Activation::Relu
-            },
+            activation: if last { Activation::Identity } else { between },
         });
         width = next;
     }

@@ -1,11 +1,15 @@
-//! The motif bank file: a CONV-WTA dictionary (its atoms and decoder bias) and a row of sparse
-//! codes — chosen motifs, ordered so that neighbours are alike — that the *Motif* play mode
-//! morphs between. Written by `timbrespace motifs --bank`, read here without any
-//! machine-learning framework. Loading decodes every motif's contribution once, so playing
-//! only blends two of them.
+//! The motif bank the *Motif* play mode morphs through, in one of two kinds, both read here
+//! without any machine-learning framework:
+//! - a CONV-WTA dictionary (its atoms and decoder bias) and a row of sparse codes — chosen
+//!   motifs, ordered so that neighbours are alike — written as JSON by `timbrespace motifs
+//!   --bank`. Loading decodes every motif's contribution once, so playing only blends two.
+//! - a factorised motif space ([`super::space`]), written by `timbrespace motif-space --bank`,
+//!   whose pitch and time shifts are moves along the space's learned directions.
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+use super::space::{SpaceMotifs, SpaceScratch};
 
 /// Version of the bank format this engine reads.
 pub const BANK_FORMAT: u32 = 1;
@@ -19,6 +23,9 @@ pub enum MotifBankError {
     /// The file is not a bank.
     #[error("not a Timbrespace motif bank: {0}")]
     Parse(#[from] serde_json::Error),
+    /// The file is a tensor container but not a motif-space bank.
+    #[error("not a Timbrespace motif bank: {0}")]
+    NotABank(String),
     /// Written by a newer or older version.
     #[error("motif bank format {found}; this version reads format {BANK_FORMAT}")]
     Format {
@@ -67,7 +74,7 @@ pub struct MotifBankFile {
     pub source: String,
 }
 
-/// A bank ready to play: every motif's onset logits without the bias, decoded once.
+/// A bank ready to play.
 #[derive(Debug, Clone)]
 pub struct MotifBank {
     /// Rows of a motif.
@@ -76,14 +83,31 @@ pub struct MotifBank {
     steps: usize,
     /// MIDI key of row 0 at the reference root.
     lowest_key: u8,
-    /// Decoder bias per row.
-    bias: Vec<f32>,
-    /// Per motif, row-major `rows × steps` logits without the bias (decoding is linear up to
-    /// the sigmoid, so blending these blends the codes).
-    contributions: Vec<f32>,
+    /// The motifs, decoded as their kind decodes.
+    motifs: Motifs,
     /// Where the motifs come from.
     source: String,
 }
+
+/// The two kinds of bank.
+#[derive(Debug, Clone)]
+enum Motifs {
+    /// A CONV-WTA dictionary's motifs, decoded once.
+    Dictionary {
+        /// Decoder bias per row.
+        bias: Vec<f32>,
+        /// Per motif, row-major `rows × steps` logits without the bias (decoding is linear up
+        /// to the sigmoid, so blending these blends the codes).
+        contributions: Vec<f32>,
+    },
+    /// A motif space's codes and decoder.
+    Space(Box<SpaceMotifs>),
+}
+
+/// The buffers one player decodes its bank's motifs with (a motif space runs its decoder on
+/// them; a dictionary needs none).
+#[derive(Debug, Clone)]
+pub struct MotifScratch(Option<SpaceScratch>);
 
 impl MotifBankFile {
     /// Checks that every size, index and value fits.
@@ -138,10 +162,31 @@ impl MotifBankFile {
 }
 
 impl MotifBank {
-    /// Reads a bank from the JSON of a `.tsmotif` file.
+    /// Reads a bank from the bytes of a `.tsmotif` file of either kind: JSON (a dictionary) or
+    /// a tensor container (a motif space).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, MotifBankError> {
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => Self::from_json(bytes),
+            _ => Ok(Self::from_space(SpaceMotifs::from_bytes(bytes)?)),
+        }
+    }
+
+    /// Reads a dictionary bank from the JSON of a `.tsmotif` file.
     pub fn from_json(bytes: &[u8]) -> Result<Self, MotifBankError> {
         let file: MotifBankFile = serde_json::from_slice(bytes)?;
         Self::new(&file)
+    }
+
+    /// A bank of motifs from a motif space.
+    pub fn from_space(space: SpaceMotifs) -> Self {
+        let header = space.header();
+        Self {
+            rows: header.rows,
+            steps: header.steps,
+            lowest_key: header.lowest_key,
+            source: header.source.clone(),
+            motifs: Motifs::Space(Box::new(space)),
+        }
     }
 
     /// Checks `file` and decodes its motifs.
@@ -175,8 +220,10 @@ impl MotifBank {
             rows,
             steps,
             lowest_key: file.lowest_key,
-            bias: file.bias.clone(),
-            contributions,
+            motifs: Motifs::Dictionary {
+                bias: file.bias.clone(),
+                contributions,
+            },
             source: file.source.clone(),
         })
     }
@@ -193,7 +240,38 @@ impl MotifBank {
 
     /// Number of motifs.
     pub fn len(&self) -> usize {
-        self.contributions.len() / (self.rows * self.steps)
+        match &self.motifs {
+            Motifs::Dictionary { contributions, .. } => {
+                contributions.len() / (self.rows * self.steps)
+            }
+            Motifs::Space(space) => space.len(),
+        }
+    }
+
+    /// For a motif space, the largest transposition (semitones) and time shift (steps) it
+    /// plays as moves along its learned directions; `None` for a dictionary.
+    pub fn learned_shifts(&self) -> Option<(usize, usize)> {
+        match &self.motifs {
+            Motifs::Dictionary { .. } => None,
+            Motifs::Space(space) => Some((space.header().max_pitch, space.header().max_time)),
+        }
+    }
+
+    /// Buffers to decode with (allocates; make them off the audio thread).
+    pub fn scratch(&self) -> MotifScratch {
+        match &self.motifs {
+            Motifs::Dictionary { .. } => MotifScratch(None),
+            Motifs::Space(space) => MotifScratch(Some(space.scratch())),
+        }
+    }
+
+    /// The part of a transposition by `semitones` the player plays as an exact transposition
+    /// of the decoded motif's notes (a motif space decodes the rest as a move).
+    pub fn exact_pitch(&self, semitones: i32) -> i32 {
+        match &self.motifs {
+            Motifs::Dictionary { .. } => semitones,
+            Motifs::Space(space) => semitones - space.learned_pitch(semitones),
+        }
     }
 
     /// Whether it has no motifs (never true for a bank that loaded).
@@ -212,10 +290,16 @@ impl MotifBank {
     }
 
     /// Onset probabilities (row-major, `rows × steps`) at `position` along the motifs (0 =
-    /// first, 1 = last; between two motifs their codes blend), the steps turned by `shift`
-    /// (the motif starts `shift` steps later; it loops). Allocation-free.
-    pub fn decode(&self, position: f32, shift: usize, out: &mut [f32]) {
-        let cells = self.rows * self.steps;
+    /// first, 1 = last; between two motifs their codes blend), transposed by `pitch` semitones
+    /// (the part [`Self::exact_pitch`] leaves out; the player plays the rest) and `time` steps
+    /// later (it loops), with `scratch` from [`Self::scratch`]. Allocation-free.
+    pub fn decode(
+        &self,
+        position: f32,
+        (pitch, time): (i32, i32),
+        scratch: &mut MotifScratch,
+        out: &mut [f32],
+    ) {
         let last = self.len() - 1;
         let x = if position.is_finite() {
             position.clamp(0.0, 1.0) * last as f32
@@ -225,12 +309,27 @@ impl MotifBank {
         let i = (x.floor() as usize).min(last);
         let j = (i + 1).min(last);
         let f = x - i as f32;
-        let a = &self.contributions[i * cells..][..cells];
-        let b = &self.contributions[j * cells..][..cells];
+        let (bias, contributions) = match (&self.motifs, &mut scratch.0) {
+            (
+                Motifs::Dictionary {
+                    bias,
+                    contributions,
+                },
+                _,
+            ) => (bias, contributions),
+            (Motifs::Space(space), Some(scratch)) => {
+                return space.decode((i, j, f), (pitch, time), scratch, out);
+            }
+            // Scratch from another bank: nothing to decode with, so no onsets.
+            (Motifs::Space(_), None) => return out.fill(0.0),
+        };
+        let cells = self.rows * self.steps;
+        let shift = time.rem_euclid(self.steps as i32) as usize;
+        let a = &contributions[i * cells..][..cells];
+        let b = &contributions[j * cells..][..cells];
         for r in 0..self.rows {
             for t in 0..self.steps {
-                let logit =
-                    self.bias[r] + (1.0 - f) * a[r * self.steps + t] + f * b[r * self.steps + t];
+                let logit = bias[r] + (1.0 - f) * a[r * self.steps + t] + f * b[r * self.steps + t];
                 out[r * self.steps + (t + shift) % self.steps] = 1.0 / (1.0 + (-logit).exp());
             }
         }

@@ -2,7 +2,7 @@
 //! by the density into onsets, with how long each step's notes last. Recomputed only when a
 //! setting changes; every buffer is sized when it is built.
 
-use super::bank::MotifBank;
+use super::bank::{MotifBank, MotifScratch};
 
 /// Longest a motif note lasts, in steps (a quarter note), so sparse motifs do not drone.
 pub const MAX_GATE: usize = 4;
@@ -14,9 +14,11 @@ pub struct MotifSettings {
     pub position: f32,
     /// 0 = only the surest onsets play, 1 = every faint one does (onset threshold 1 − density).
     pub density: f32,
-    /// Semitones added to every motif note.
+    /// Semitones the motif is transposed by (along a motif space's learned direction as far as
+    /// it learned one).
     pub pitch_shift: i32,
-    /// Steps the motif starts later (it loops).
+    /// Steps the motif starts later (it loops; along a motif space's learned direction as far
+    /// as it learned one).
     pub time_shift: i32,
 }
 
@@ -40,12 +42,16 @@ pub struct Pattern {
     /// Per step, how many steps its notes last (until the next step that plays, at most
     /// [`MAX_GATE`]).
     gates: Vec<usize>,
-    /// The settings it was decoded at (`None` before the first decode).
-    decoded: Option<(f32, f32, i32)>,
+    /// The position, pitch and time shift it was decoded at (`None` before the first decode).
+    decoded: Option<(f32, i32, i32)>,
+    /// The density its onsets were picked at (`None` when they need picking).
+    picked: Option<f32>,
+    /// The buffers the bank decodes with.
+    scratch: MotifScratch,
 }
 
 impl Pattern {
-    /// Buffers for `bank`'s motifs.
+    /// Buffers for `bank`'s motifs (allocates; build it off the audio thread).
     pub fn new(bank: &MotifBank) -> Self {
         let cells = bank.rows() * bank.steps();
         Self {
@@ -53,24 +59,36 @@ impl Pattern {
             onsets: vec![false; cells],
             gates: vec![1; bank.steps()],
             decoded: None,
+            picked: None,
+            scratch: bank.scratch(),
         }
     }
 
-    /// Decodes `bank` at `settings` unless it already holds them. Allocation-free.
+    /// Decodes `bank` at `settings` unless it already holds them (a density change only picks
+    /// the onsets again). Allocation-free.
     pub fn update(&mut self, bank: &MotifBank, settings: &MotifSettings) {
-        let key = (settings.position, settings.density, settings.time_shift);
-        if self.decoded == Some(key) {
+        let finite = |v: f32, fallback: f32| if v.is_finite() { v } else { fallback };
+        let at = (
+            finite(settings.position, 0.0),
+            settings.pitch_shift,
+            settings.time_shift,
+        );
+        if self.decoded != Some(at) {
+            self.decoded = Some(at);
+            self.picked = None;
+            bank.decode(
+                at.0,
+                (at.1, at.2),
+                &mut self.scratch,
+                &mut self.probabilities,
+            );
+        }
+        let density = finite(settings.density, 0.5).clamp(0.0, 1.0);
+        if self.picked == Some(density) {
             return;
         }
-        self.decoded = Some(key);
+        self.picked = Some(density);
         let steps = bank.steps();
-        let shift = settings.time_shift.rem_euclid(steps as i32) as usize;
-        bank.decode(settings.position, shift, &mut self.probabilities);
-        let density = if settings.density.is_finite() {
-            settings.density.clamp(0.0, 1.0)
-        } else {
-            0.5
-        };
         // Never 0 or 1: an empty or a full roll is no motif.
         let threshold = (1.0 - density).clamp(0.02, 0.98);
         for (on, p) in self.onsets.iter_mut().zip(&self.probabilities) {

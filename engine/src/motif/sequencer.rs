@@ -323,7 +323,7 @@ impl MotifSequencer {
         let index = step.rem_euclid(self.pattern.steps() as i64) as usize;
         let gate = self.pattern.gate(index) as i64;
         let base = i32::from(self.bank.lowest_key()) + i32::from(root.key) - REFERENCE_ROOT
-            + pitch_shift.clamp(-48, 48);
+            + self.bank.exact_pitch(pitch_shift.clamp(-48, 48));
         for row in 0..self.pattern.rows() {
             if !self.pattern.plays(row, index) {
                 continue;

@@ -42,7 +42,7 @@ fn symbol_network(
         SymbolNet::Encoder => (symbol_encoder_layers(arch, spec, width), width),
         SymbolNet::Decoder => (symbol_decoder_layers(arch, spec, width), arch.latent),
     };
-    let kernel = NetworkKernel::new(model, &layers, inputs, 1)?;
+    let kernel = NetworkKernel::new(&model.tensors, &layers, inputs, 1)?;
     Ok(Some((vocabulary, kernel)))
 }
 

@@ -1,14 +1,20 @@
 //! `timbrespace motif-space`: the motif auto-encoder over one-bar melody windows, trained
-//! without and with the soft pitch/time factorisation, scored on held-out pieces with onset F1
-//! and the notebook's metrics.
+//! without and with the soft pitch/time factorisation, scored on held-out pieces with onset F1,
+//! the notebook's metrics and how well mean latent moves shift motifs; optionally written as a
+//! motif bank for the instrument's Motif mode.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
+use timbrespace_engine::model::container::write_atomic;
+use timbrespace_models::motifs::piano_roll::{PianoRoll, RollKind};
 use timbrespace_models::motifs::space::{
-    score_motif_space, train_motif_space, MotifSpaceConfig, MotifSpaceScores,
+    score_motif_space, train_motif_space, MotifSpace, MotifSpaceConfig, MotifSpaceScores,
+};
+use timbrespace_models::motifs::space_bank::{
+    motif_space_bank, score_moves, MoveScore, MoveScores, SpaceBankSpec, SpaceMoves,
 };
 
 use super::motifs::{load_split, roll_kind, CorpusSplit, MotifKind, PieceSplitArgs};
@@ -41,9 +47,6 @@ pub struct MotifSpaceArgs {
     /// Hidden width of the encoder and decoder.
     #[arg(long, default_value_t = MotifSpaceConfig::default().hidden)]
     pub hidden: usize,
-    /// Weight of onset cells against empty ones in the cross-entropy.
-    #[arg(long, default_value_t = MotifSpaceConfig::default().onset_weight)]
-    pub onset_weight: f64,
     /// Passes over the training windows.
     #[arg(long, default_value_t = MotifSpaceConfig::default().epochs)]
     pub epochs: usize,
@@ -55,7 +58,17 @@ pub struct MotifSpaceArgs {
     /// Folder for `motif_space.json`.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Also write the factorised space as a motif bank for the instrument's Motif mode here,
+    /// e.g. my-space.tsmotif.
+    #[arg(long)]
+    pub bank: Option<PathBuf>,
+    /// Motifs in the bank (training windows spread along their first principal axis).
+    #[arg(long, default_value_t = 64)]
+    pub bank_motifs: usize,
 }
+
+/// Training windows the mean moves are measured on (their mean settles long before).
+const MOVE_WINDOWS: usize = 1000;
 
 /// Train without and with the factorisation, print and write the scores.
 pub fn run(args: &MotifSpaceArgs) -> Result<()> {
@@ -74,11 +87,11 @@ pub fn run(args: &MotifSpaceArgs) -> Result<()> {
              --geometry-windows at least 2"
         );
     }
-    if !(args.onset_weight > 0.0 && args.onset_weight <= 1000.0) {
-        bail!("--onset-weight must be above 0 and at most 1000");
+    if !(1..=1024).contains(&args.bank_motifs) {
+        bail!("--bank-motifs must be 1–1024");
     }
-    let CorpusSplit { split, .. } =
-        load_split(&args.data, roll_kind(MotifKind::Melodies), 1, &args.pieces)?;
+    let kind = roll_kind(MotifKind::Melodies);
+    let CorpusSplit { split, .. } = load_split(&args.data, kind, 1, &args.pieces)?;
     let config = MotifSpaceConfig {
         weight: args.weight,
         max_pitch: args.max_pitch,
@@ -87,7 +100,6 @@ pub fn run(args: &MotifSpaceArgs) -> Result<()> {
         time_blur: args.time_blur,
         latent: args.latent,
         hidden: args.hidden,
-        onset_weight: args.onset_weight,
         epochs: args.epochs,
         seed: args.pieces.seed,
         ..MotifSpaceConfig::default()
@@ -105,12 +117,70 @@ pub fn run(args: &MotifSpaceArgs) -> Result<()> {
             args.pieces.seed,
         )?;
         print_scores(weight, &scores, start.elapsed().as_secs_f64());
-        report.push(serde_json::json!({ "config": config, "scores": scores, "history": history }));
+        let measured = &split.train[..MOVE_WINDOWS.min(split.train.len())];
+        let moves = SpaceMoves::measure(&model, measured, &config)?;
+        let scored = &split.test[..args.geometry_windows.min(split.test.len())];
+        let move_scores = score_moves(&model, &moves, scored)?;
+        print_moves(&move_scores);
+        report.push(serde_json::json!({
+            "config": config, "scores": scores, "moves": move_scores, "history": history
+        }));
+        if let (Some(path), true) = (&args.bank, weight == args.weight) {
+            write_bank(&model, &config, &moves, &split.train, kind, args, path)?;
+        }
     }
     if let Some(out) = &args.out {
         write_json(out, "motif_space.json", &serde_json::Value::Array(report))?;
     }
     Ok(())
+}
+
+/// Writes the Motif mode's bank of `args.bank_motifs` training windows to `path`.
+fn write_bank(
+    model: &MotifSpace,
+    config: &MotifSpaceConfig,
+    moves: &SpaceMoves,
+    train: &[PianoRoll],
+    kind: RollKind,
+    args: &MotifSpaceArgs,
+    path: &Path,
+) -> Result<()> {
+    let RollKind::Melody { lowest, .. } = kind else {
+        bail!("only melodies make a motif bank");
+    };
+    let spec = SpaceBankSpec {
+        windows: train,
+        moves,
+        count: args.bank_motifs,
+        lowest_key: lowest,
+        source: format!(
+            "motif space of {} ({} training windows)",
+            args.data.display(),
+            train.len()
+        ),
+    };
+    let (bytes, motifs) = motif_space_bank(model, config, &spec)?;
+    write_atomic(path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    println!(
+        "wrote a motif-space bank of {motifs} motifs to {}",
+        path.display()
+    );
+    Ok(())
+}
+
+/// How well mean moves shift held-out motifs.
+fn print_moves(s: &MoveScores) {
+    let line = |name: &str, m: &MoveScore| {
+        println!(
+            "  {name} along the mean moves: F1 {:.3} against the shifted window (its own code: \
+             {:.3}; not moving: {:.3})",
+            m.moved.f1(),
+            m.encoded.f1(),
+            m.unmoved.f1()
+        );
+    };
+    line("transposed", &s.pitch);
+    line("moved in time", &s.time);
 }
 
 /// One space's lines of scores.

@@ -106,6 +106,32 @@ impl ShiftGrid {
         ShiftMoves::from_moves(shifts, moves, self.sounds, self.latent)
     }
 
+    /// The mean move over sounds of each shift of one kind at no shift of the other
+    /// (`pitch` true: transpositions), from the most negative shift up, the zero move
+    /// included: `(2 · max + 1) × latent` values.
+    pub fn mean_moves(&self, pitch: bool) -> Vec<f32> {
+        let (p0, t0) = (self.pitch.len() / 2, self.time.len() / 2);
+        let count = if pitch {
+            self.pitch.len()
+        } else {
+            self.time.len()
+        };
+        let mut out = vec![0.0f32; count * self.latent];
+        for (i, mean) in out.chunks_exact_mut(self.latent).enumerate() {
+            let (p, t) = if pitch { (i, t0) } else { (p0, i) };
+            for r in 0..self.sounds {
+                for ((m, z), a) in mean
+                    .iter_mut()
+                    .zip(self.code(p, t, r))
+                    .zip(self.code(p0, t0, r))
+                {
+                    *m += (z - a) / self.sounds as f32;
+                }
+            }
+        }
+        out
+    }
+
     /// The notebook's metrics; `seed` picks the pairs of sounds compared across.
     pub fn geometry(&self, seed: u64) -> GridGeometry {
         let (pitch, time) = (self.moves(true), self.moves(false));

@@ -27,18 +27,7 @@ pub fn motif_bank(
     let summaries = model.summaries(windows)?;
     let maps = summaries.first().map_or(0, Vec::len);
     let flat: Vec<f32> = summaries.iter().flatten().copied().collect();
-    let pca = fit_pca(&flat, maps);
-    let mut order: Vec<(f64, usize)> = summaries
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (pca.project(s).first().copied().unwrap_or(0.0), i))
-        .collect();
-    order.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let count = count.min(windows.len());
-    let mut chosen: Vec<usize> = (0..count)
-        .map(|k| order[k * (windows.len() - 1) / (count - 1).max(1)].1)
-        .collect();
-    chosen.dedup();
+    let chosen = spread_along_first_axis(&flat, maps, count);
     let mut motifs = Vec::with_capacity(chosen.len());
     for batch in chosen.chunks(CHUNK) {
         let rolls: Vec<PianoRoll> = batch.iter().map(|&i| windows[i].clone()).collect();
@@ -73,4 +62,27 @@ pub fn motif_bank(
         motifs,
         source: source.to_string(),
     })
+}
+
+/// Indices of `count` of the vectors in `flat` (each `dims` values; fewer if there are fewer
+/// vectors), picked evenly along their first principal axis and in its order, so that
+/// neighbours are alike.
+pub fn spread_along_first_axis(flat: &[f32], dims: usize, count: usize) -> Vec<usize> {
+    let n = flat.len() / dims.max(1);
+    if n == 0 || count == 0 {
+        return Vec::new();
+    }
+    let pca = fit_pca(flat, dims);
+    let mut order: Vec<(f64, usize)> = flat
+        .chunks_exact(dims)
+        .enumerate()
+        .map(|(i, v)| (pca.project(v).first().copied().unwrap_or(0.0), i))
+        .collect();
+    order.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let count = count.min(n);
+    let mut chosen: Vec<usize> = (0..count)
+        .map(|k| order[k * (n - 1) / (count - 1).max(1)].1)
+        .collect();
+    chosen.dedup();
+    chosen
 }

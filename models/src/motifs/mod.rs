@@ -9,4 +9,5 @@ pub mod evaluate;
 pub mod onsets;
 pub mod piano_roll;
 pub mod space;
+pub mod space_bank;
 pub mod wta;

@@ -22,16 +22,22 @@ impl OnsetScore {
     pub fn compare(predicted: &[PianoRoll], truth: &[PianoRoll]) -> Self {
         let mut score = Self::default();
         for (p, t) in predicted.iter().zip(truth) {
-            for (&a, &b) in p.cells.iter().zip(&t.cells) {
-                match (a > 0.5, b > 0.5) {
-                    (true, true) => score.true_positives += 1,
-                    (true, false) => score.false_positives += 1,
-                    (false, true) => score.false_negatives += 1,
-                    (false, false) => {}
-                }
-            }
+            score.add(&p.cells, &t.cells);
         }
         score
+    }
+
+    /// Adds the counts of `predicted` cells against `truth` cells (same layout; above 0.5 is
+    /// an onset).
+    pub fn add(&mut self, predicted: &[f32], truth: &[f32]) {
+        for (&a, &b) in predicted.iter().zip(truth) {
+            match (a > 0.5, b > 0.5) {
+                (true, true) => self.true_positives += 1,
+                (true, false) => self.false_positives += 1,
+                (false, true) => self.false_negatives += 1,
+                (false, false) => {}
+            }
+        }
     }
 
     /// Share of predicted onsets that are true (1 when nothing was predicted).

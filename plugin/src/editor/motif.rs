@@ -75,8 +75,16 @@ impl MotifView {
         } else {
             format!(", {:+} st", settings.pitch_shift)
         };
+        let learned = match self.bank.learned_shifts() {
+            Some((pitch, time)) => format!(
+                "\nshifts up to {pitch} semitones and {time} steps move along the motif \
+                 space's learned directions"
+            ),
+            None => String::new(),
+        };
         response.on_hover_text(format!(
-            "motif {:.0} % of the way through {} motifs{pitch}; C4 plays it as written\nfrom {}",
+            "motif {:.0} % of the way through {} motifs{pitch}; C4 plays it as written\nfrom \
+             {}{learned}",
             100.0 * settings.position,
             self.bank.len(),
             self.bank.source()
