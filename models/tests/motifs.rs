@@ -8,7 +8,7 @@ use timbrespace_engine::motif::bank::MotifBank;
 use timbrespace_models::midi::parse_midi;
 use timbrespace_models::motifs::bank::motif_bank;
 use timbrespace_models::motifs::corpus::{Corpus, CorpusError};
-use timbrespace_models::motifs::evaluate::score_motifs;
+use timbrespace_models::motifs::evaluate::{fit_cleaning, score_motifs, Cleaning};
 use timbrespace_models::motifs::onsets::{corrupt, OnsetScore};
 use timbrespace_models::motifs::piano_roll::{PianoRoll, RollKind, DRUM_CHANNEL};
 use timbrespace_models::motifs::wta::{train_wta, WtaConfig};
@@ -236,12 +236,21 @@ fn conv_wta_learns_shifted_toy_patterns_denoises_and_makes_a_bank_the_engine_pla
     let (model, history) = train_wta(&toy_drums(240, 1), &config).expect("train");
     assert!(history.last() < history.first(), "{history:?}");
     let test = toy_drums(60, 2);
-    let scores = score_motifs(&model, &test, 0.15, 5).expect("score");
+    // Fitted on windows the model did not train on, as on validation pieces.
+    let cleaning = fit_cleaning(&model, &toy_drums(60, 3), 0.15, 6).expect("fit");
+    let scores = score_motifs(&model, &test, 0.15, cleaning, 5).expect("score");
     assert!(scores.reconstruction.f1() > 0.9, "{scores:?}");
     assert!(
         scores.denoised.f1() > scores.corrupted.f1(),
         "denoising must beat the corrupted input: {scores:?}"
     );
+    assert!(
+        scores.cleaned.f1() > scores.corrupted.f1(),
+        "cleaning must beat the corrupted input: {scores:?}"
+    );
+    // Cleaning that changes nothing scores as the corrupted input.
+    let unchanged = score_motifs(&model, &test, 0.15, Cleaning::NONE, 5).expect("score");
+    assert_eq!(unchanged.cleaned, unchanged.corrupted);
 
     // A bank of 5 motifs: the engine, without candle, decodes each exactly as the model
     // reconstructs the window it came from.

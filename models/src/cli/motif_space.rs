@@ -91,7 +91,7 @@ pub fn run(args: &MotifSpaceArgs) -> Result<()> {
         bail!("--bank-motifs must be 1–1024");
     }
     let kind = roll_kind(MotifKind::Melodies);
-    let CorpusSplit { split, .. } = load_split(&args.data, kind, 1, &args.pieces)?;
+    let CorpusSplit { split, .. } = load_split(&args.data, kind, (1, 0.0), &args.pieces)?;
     let config = MotifSpaceConfig {
         weight: args.weight,
         max_pitch: args.max_pitch,

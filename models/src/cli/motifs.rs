@@ -11,12 +11,17 @@ use timbrespace_engine::motif::bank::MotifBank;
 use timbrespace_models::motifs::bank::motif_bank;
 use timbrespace_models::motifs::corpus::Corpus;
 use timbrespace_models::motifs::evaluate::{
-    interpolate, score_motifs, split_by_piece, style_map, MotifScores, MotifSplit,
+    fit_cleaning, interpolate, score_motifs, split_by_piece, style_map, Cleaning, MotifScores,
+    MotifSplit,
 };
 use timbrespace_models::motifs::onsets::OnsetScore;
 use timbrespace_models::motifs::piano_roll::{PianoRoll, RollKind, DRUM_CLASSES};
 use timbrespace_models::motifs::wta::{train_wta, ConvWta, WtaConfig};
 use timbrespace_models::plots::{latent_map, roll_panels, CellShading};
+
+/// Mixed into the seed of the corruption the cleaning thresholds are fitted on, so it differs
+/// from the test's.
+const CLEANING_SEED: u64 = 0x5eed_c1ea;
 
 /// Which pieces are held out, and the seed of everything random.
 #[derive(Args, Debug)]
@@ -67,6 +72,10 @@ pub struct MotifArgs {
     /// Share of notes dropped and added in the denoising test.
     #[arg(long, default_value_t = 0.1)]
     pub test_corruption: f64,
+    /// Share of the pieces set aside to fit the denoising test's cleaning on, with a second
+    /// model trained without them (0: no cleaning, one model).
+    #[arg(long, default_value_t = 0.1)]
+    pub validation_share: f64,
     #[command(flatten)]
     pub pieces: PieceSplitArgs,
     /// Folder for motifs.json, atoms.png, interpolation.png and styles.png.
@@ -118,7 +127,12 @@ pub fn run(args: &MotifArgs) -> Result<()> {
         corpus,
         windows,
         split,
-    } = load_split(&args.data, roll_kind(args.kind), args.bars, &args.pieces)?;
+    } = load_split(
+        &args.data,
+        roll_kind(args.kind),
+        (args.bars, args.validation_share),
+        &args.pieces,
+    )?;
     let config = WtaConfig {
         maps: args.maps,
         atom_steps: args.atom_steps,
@@ -135,7 +149,14 @@ pub fn run(args: &MotifArgs) -> Result<()> {
         start.elapsed().as_secs_f64(),
         history.last().copied().unwrap_or(f64::NAN)
     );
-    let scores = score_motifs(&model, &split.test, args.test_corruption, args.pieces.seed)?;
+    let cleaning = fit_cleaning_on_validation(&split, &config, args)?;
+    let scores = score_motifs(
+        &model,
+        &split.test,
+        args.test_corruption,
+        cleaning,
+        args.pieces.seed,
+    )?;
     print_scores(&scores);
     if let Some(path) = &args.bank {
         write_bank(&model, &split.train, args, path)?;
@@ -155,6 +176,35 @@ pub fn run(args: &MotifArgs) -> Result<()> {
     Ok(())
 }
 
+/// Cleaning thresholds for the denoising test, fitted on the validation pieces with a model
+/// trained as `config` says on the other training pieces (the model tested saw the
+/// validation pieces, so its confidence there would mislead the fit); no cleaning without
+/// validation pieces.
+fn fit_cleaning_on_validation(
+    split: &MotifSplit,
+    config: &WtaConfig,
+    args: &MotifArgs,
+) -> Result<Cleaning> {
+    if split.validation.is_empty() || split.train_without_validation.is_empty() {
+        return Ok(Cleaning::NONE);
+    }
+    let start = Instant::now();
+    let (model, _) = train_wta(&split.train_without_validation, config)?;
+    let cleaning = fit_cleaning(
+        &model,
+        &split.validation,
+        args.test_corruption,
+        args.pieces.seed ^ CLEANING_SEED,
+    )?;
+    println!(
+        "fitted the cleaning on {} validation windows with a model of the other {} ({:.0} s)",
+        split.validation.len(),
+        split.train_without_validation.len(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(cleaning)
+}
+
 /// A corpus cut into windows and split by piece.
 pub struct CorpusSplit {
     /// The MIDI files read.
@@ -166,15 +216,18 @@ pub struct CorpusSplit {
 }
 
 /// The corpus of MIDI files under `data`, its windows of `bars` bars and their split by piece
-/// as `pieces` asks; says what it found.
+/// as `pieces` asks, with `validation_share` of the pieces for validation; says what it found.
 pub fn load_split(
     data: &Path,
     kind: RollKind,
-    bars: usize,
+    (bars, validation_share): (usize, f64),
     pieces: &PieceSplitArgs,
 ) -> Result<CorpusSplit> {
     if !(0.01..=0.9).contains(&pieces.test_share) {
         bail!("--test-share must be between 0.01 and 0.9");
+    }
+    if !(0.0..=0.5).contains(&validation_share) {
+        bail!("--validation-share must be between 0 and 0.5");
     }
     let corpus = Corpus::load(data, kind)?;
     if !corpus.unreadable.is_empty() {
@@ -188,7 +241,7 @@ pub fn load_split(
     let split = split_by_piece(
         windows.clone(),
         corpus.pieces.len(),
-        pieces.test_share,
+        (pieces.test_share, validation_share),
         pieces.seed,
     );
     if split.train.is_empty() || split.test.is_empty() {
@@ -200,10 +253,12 @@ pub fn load_split(
         );
     }
     println!(
-        "{} pieces in {} collections; {} training and {} held-out windows of {bars} bars ({} pieces held out)",
+        "{} pieces in {} collections; {} training (of which {} validation) and {} held-out \
+         windows of {bars} bars ({} pieces held out)",
         corpus.pieces.len(),
         corpus.collections().len(),
         split.train.len(),
+        split.validation.len(),
         split.test.len(),
         split.test_pieces.len()
     );
@@ -257,6 +312,13 @@ fn print_scores(s: &MotifScores) {
         describe(&s.corrupted),
     );
     println!("  its reconstruction {}", describe(&s.denoised));
+    println!(
+        "  cleaned by the model (a note stays unless its probability is below {}, one comes \
+         where it is above {}; fitted on the validation pieces) {}",
+        s.cleaning.keep,
+        s.cleaning.add,
+        describe(&s.cleaned)
+    );
 }
 
 /// atoms.png, interpolation.png and styles.png.
