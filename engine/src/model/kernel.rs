@@ -1,6 +1,8 @@
 //! The allocation-free decoder kernel: runs a model's decoder on preallocated buffers, for one
 //! latent vector or a batch (one per voice), on the audio thread.
 
+use std::sync::Arc;
+
 use super::file::ModelFile;
 use super::layers::{decoder_layers, Activation, Layer};
 use super::manifest::Scaling;
@@ -171,11 +173,12 @@ unsafe fn axpy_fma(y: &mut [f32], w: &[f32], x: f32) {
 }
 
 /// A stack of layers from a model file ready to run without allocating: the weights laid out
-/// for the loops and two ping-pong activation buffers sized for the largest batch.
+/// for the loops and two ping-pong activation buffers sized for the largest batch. A clone
+/// shares the weights and has buffers of its own, so each player of one network can run it.
 #[derive(Debug, Clone)]
 pub struct NetworkKernel {
-    /// The steps in order.
-    steps: Vec<Step>,
+    /// The steps in order (read-only once built, so clones share them).
+    steps: Arc<[Step]>,
     /// Values per example going in.
     inputs: usize,
     /// Values per example coming out.
@@ -281,7 +284,7 @@ impl NetworkKernel {
             .unwrap_or(inputs);
         let max_batch = max_batch.max(1);
         Ok(NetworkKernel {
-            steps,
+            steps: steps.into(),
             inputs,
             outputs,
             max_batch,
@@ -307,7 +310,7 @@ impl NetworkKernel {
             .min(self.max_batch)
             .min(out.len() / self.outputs.max(1));
         self.front[..batch * self.inputs].copy_from_slice(&input[..batch * self.inputs]);
-        for step in &self.steps {
+        for step in self.steps.iter() {
             step.run(&self.front, &mut self.back, batch);
             std::mem::swap(&mut self.front, &mut self.back);
         }

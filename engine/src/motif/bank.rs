@@ -178,7 +178,7 @@ impl MotifBank {
     }
 
     /// A bank of motifs from a motif space.
-    pub fn from_space(space: SpaceMotifs) -> Self {
+    fn from_space(space: SpaceMotifs) -> Self {
         let header = space.header();
         Self {
             rows: header.rows,

@@ -66,14 +66,15 @@ pub struct SpaceMotifs {
     pitch_moves: Vec<f32>,
     /// Mean move per time shift, from −max_time.
     time_moves: Vec<f32>,
-    /// The decoder, ready to run; each player clones it (it owns its activation buffers).
+    /// The decoder, ready to run; each player runs a clone of it (which shares the weights
+    /// and has its own activation buffers).
     decoder: NetworkKernel,
 }
 
 /// The buffers one player decodes motif-space motifs with.
 #[derive(Debug, Clone)]
 pub struct SpaceScratch {
-    /// Its own decoder (the buffers are mutable).
+    /// Its own clone of the decoder (shared weights, its own mutable buffers).
     decoder: NetworkKernel,
     /// The code being decoded.
     code: Vec<f32>,
