@@ -35,8 +35,8 @@ fn tampered(
 
 #[test]
 fn save_and_load_round_trip_bit_identically() {
-    let dir = std::env::temp_dir().join(format!("tsm-roundtrip-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let dir = scratch.path();
     for conv in [false, true] {
         let model = tiny_model(conv, 1);
         let path = dir.join("model.tsm");
@@ -53,13 +53,12 @@ fn save_and_load_round_trip_bit_identically() {
         );
         // Saving again over the file leaves no temporary file behind.
         loaded.save(&path).expect("overwrites");
-        let names: Vec<_> = std::fs::read_dir(&dir)
+        let names: Vec<_> = std::fs::read_dir(dir)
             .expect("lists")
             .map(|e| e.expect("entry").file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("model.tsm")]);
     }
-    std::fs::remove_dir_all(&dir).expect("cleans up");
 }
 
 #[test]

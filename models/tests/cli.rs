@@ -37,7 +37,8 @@ fn fails(args: &[&str], dir: &Path) -> String {
 
 #[test]
 fn every_command_works_on_a_tiny_model() {
-    let dir = temp_dir("cli");
+    let scratch = temp_dir("cli");
+    let dir = scratch.path();
     ok(
         &[
             "dataset",
@@ -52,7 +53,7 @@ fn every_command_works_on_a_tiny_model() {
             "--rate",
             "8000",
         ],
-        &dir,
+        dir,
     );
     assert!(dir.join("toy/labels.csv").exists());
     let small = [
@@ -70,7 +71,7 @@ fn every_command_works_on_a_tiny_model() {
         "--batch", "16", "--quiet",
     ];
     train.extend(small);
-    let text = ok(&train, &dir);
+    let text = ok(&train, dir);
     assert!(
         text.contains("frames/s") && text.contains("better than PCA"),
         "{text}"
@@ -83,14 +84,14 @@ fn every_command_works_on_a_tiny_model() {
         "the finished model replaces its checkpoint"
     );
 
-    let text = ok(&["inspect", "m.tsm"], &dir);
+    let text = ok(&["inspect", "m.tsm"], dir);
     assert!(
         text.contains("latent 3") && text.contains("projection  ica"),
         "{text}"
     );
     ok(
         &["encode", "m.tsm", "toy/tone00000.wav", "--out", "z.csv"],
-        &dir,
+        dir,
     );
     let rows = std::fs::read_to_string(dir.join("z.csv"))
         .expect("csv")
@@ -107,7 +108,7 @@ fn every_command_works_on_a_tiny_model() {
             "--phase",
             "rtpghi-1",
         ],
-        &dir,
+        dir,
     );
     ok(
         &[
@@ -124,7 +125,7 @@ fn every_command_works_on_a_tiny_model() {
             "--rate",
             "16000",
         ],
-        &dir,
+        dir,
     );
     let render = read_wav(&dir.join("r.wav")).expect("wav");
     assert_eq!(render.rate, 16_000);
@@ -141,17 +142,17 @@ fn every_command_works_on_a_tiny_model() {
             "--out",
             "morph.wav",
         ],
-        &dir,
+        dir,
     );
     ok(
         &["cross", "m.tsm", "toy/tone00003.wav", "--out", "cross.wav"],
-        &dir,
+        dir,
     );
     // The toy labels name notes, so the model learned pitch symbols: read a sound back as
     // symbols, and play a MIDI file through the note player.
     ok(
         &["transcribe", "m.tsm", "toy/tone00001.wav", "--out", "t.csv"],
-        &dir,
+        dir,
     );
     let csv = std::fs::read_to_string(dir.join("t.csv")).expect("csv");
     assert!(
@@ -162,7 +163,7 @@ fn every_command_works_on_a_tiny_model() {
     let phrase = phrase.to_str().expect("a UTF-8 path");
     ok(
         &["render", "m.tsm", "--midi", phrase, "--out", "phrase.wav"],
-        &dir,
+        dir,
     );
     let rendered = read_wav(&dir.join("phrase.wav")).expect("a WAV file");
     let peak = rendered.samples.iter().fold(0.0f32, |m, s| m.max(s.abs()));
@@ -172,18 +173,18 @@ fn every_command_works_on_a_tiny_model() {
     );
     let message = fails(
         &["render", "m.tsm", "--midi", phrase, "--channel", "16"],
-        &dir,
+        dir,
     );
     assert!(message.contains("no notes on channel 16"), "{message}");
     let message = fails(
         &["render", "m.tsm", "--midi", "t.csv", "--out", "x.wav"],
-        &dir,
+        dir,
     );
     assert!(
         message.contains("not a valid standard MIDI file"),
         "{message}"
     );
-    ok(&["eval", "m.tsm", "toy", "--out", "eval"], &dir);
+    ok(&["eval", "m.tsm", "toy", "--out", "eval"], dir);
     for file in [
         "report.json",
         "curves.png",
@@ -219,7 +220,7 @@ fn every_command_works_on_a_tiny_model() {
             "--out",
             "path.wav",
         ],
-        &dir,
+        dir,
     );
     assert!(text.contains("of hops within 10 %"), "{text}");
     let achieved = std::fs::read_to_string(dir.join("path.csv")).expect("the achieved curve");
@@ -234,33 +235,33 @@ fn every_command_works_on_a_tiny_model() {
             "--descriptor",
             "pitchiness",
         ],
-        &dir,
+        dir,
     );
     assert!(message.contains("choose one of centroid"), "{message}");
     // The toy model knows no instruments, so it has no timbre space to place sounds in.
-    let message = fails(&["timbre", "m.tsm", "toy"], &dir);
+    let message = fails(&["timbre", "m.tsm", "toy"], dir);
     assert!(message.contains("without instrument labels"), "{message}");
-    let message = fails(&["train", "toy", "--perceptual", "student-t"], &dir);
+    let message = fails(&["train", "toy", "--perceptual", "student-t"], dir);
     assert!(
         message.contains("at least 3 of the rated instruments"),
         "{message}"
     );
 
     // Bad input: clear messages, no panics.
-    assert!(fails(&["train", "missing-folder"], &dir).contains("does not exist"));
+    assert!(fails(&["train", "missing-folder"], dir).contains("does not exist"));
     std::fs::write(dir.join("junk.tsm"), b"definitely not a model").expect("writes");
-    let message = fails(&["inspect", "junk.tsm"], &dir);
+    let message = fails(&["inspect", "junk.tsm"], dir);
     assert!(
         message.contains("truncated") || message.contains("not a Timbrespace model"),
         "{message}"
     );
-    let message = fails(&["render", "m.tsm", "--from", "1,2", "--to", "3,4"], &dir);
+    let message = fails(&["render", "m.tsm", "--from", "1,2", "--to", "3,4"], dir);
     assert!(message.contains("3 comma-separated values"), "{message}");
-    let message = fails(&["render", "m.tsm", "--transpose", "2"], &dir);
+    let message = fails(&["render", "m.tsm", "--transpose", "2"], dir);
     assert!(message.contains("train it with --factorise"), "{message}");
-    let message = fails(&["render", "m.tsm", "--transpose", "60"], &dir);
+    let message = fails(&["render", "m.tsm", "--transpose", "60"], dir);
     assert!(message.contains("semitones within ±48"), "{message}");
-    assert!(fails(&["train", "toy", "--latent", "100"], &dir).contains("2–64"));
+    assert!(fails(&["train", "toy", "--latent", "100"], dir).contains("2–64"));
     // The patch model: both halves of the soft factorisation, with and without the term.
     let patches = |extra: &[&'static str]| -> Vec<&str> {
         let rest = [
@@ -277,13 +278,12 @@ fn every_command_works_on_a_tiny_model() {
     };
     let text = ok(
         &patches(&["--patch-frames", "8", "--sigreg", "10", "--out", "patches"]),
-        &dir,
+        dir,
     );
     assert!(text.contains("mean |cos| pitch vs time"), "{text}");
     assert!(dir.join("patches/patches.json").exists());
     assert!(dir.join("patches/patch_moves.png").exists());
-    let message = fails(&patches(&["--patch-frames", "2"]), &dir);
+    let message = fails(&patches(&["--patch-frames", "2"]), dir);
     assert!(message.contains("time shifts shorter than it"), "{message}");
-    assert!(!fails(&["decode", "m.tsm", "nope.csv"], &dir).contains("panicked"));
-    std::fs::remove_dir_all(&dir).expect("cleans up");
+    assert!(!fails(&["decode", "m.tsm", "nope.csv"], dir).contains("panicked"));
 }

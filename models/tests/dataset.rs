@@ -85,7 +85,8 @@ fn note_names_dynamics_and_instruments_come_from_paths() {
 
 #[test]
 fn csv_labels_merge_and_contradictions_are_errors() {
-    let dir = temp_dir("csv");
+    let scratch = temp_dir("csv");
+    let dir = scratch.path();
     let csv = dir.join("labels.csv");
     std::fs::write(
         &csv,
@@ -121,15 +122,15 @@ fn csv_labels_merge_and_contradictions_are_errors() {
         ..options()
     };
     assert!(matches!(
-        Dataset::import(&dir, &opts),
+        Dataset::import(dir, &opts),
         Err(DatasetError::Labels(_))
     ));
-    std::fs::remove_dir_all(&dir).expect("cleans up");
 }
 
 #[test]
 fn import_resamples_mixes_down_skips_corrupt_files_and_splits_by_file() {
-    let dir = temp_dir("import");
+    let scratch = temp_dir("import");
+    let dir = scratch.path();
     for (i, inst) in ["Flute", "Oboe"].iter().enumerate() {
         std::fs::create_dir_all(dir.join(inst)).expect("folder");
         for (k, note) in ["A4", "C5", "E5"].iter().enumerate() {
@@ -156,7 +157,7 @@ fn import_resamples_mixes_down_skips_corrupt_files_and_splits_by_file() {
     )
     .expect("writes");
     std::fs::write(dir.join("notes.txt"), "not audio").expect("writes");
-    let dataset = Dataset::import(&dir, &options()).expect("imports");
+    let dataset = Dataset::import(dir, &options()).expect("imports");
     assert_eq!(dataset.files.len(), 7, "six WAVs and one AIFF");
     assert_eq!(dataset.skipped.len(), 1);
     assert!(dataset.skipped[0].0.ends_with("broken_B4.wav"));
@@ -201,17 +202,17 @@ fn import_resamples_mixes_down_skips_corrupt_files_and_splits_by_file() {
         dataset.split(0.3, 9).expect("splits").test_files,
         "seeded"
     );
-    std::fs::remove_dir_all(&dir).expect("cleans up");
 }
 
 #[test]
 fn missing_and_empty_folders_are_clear_errors() {
     let missing = Dataset::import(Path::new("/nonexistent/sounds"), &options());
     assert!(matches!(missing, Err(DatasetError::NotAFolder(_))));
-    let dir = temp_dir("empty");
+    let scratch = temp_dir("empty");
+    let dir = scratch.path();
     std::fs::write(dir.join("readme.txt"), "nothing here").expect("writes");
     std::fs::write(dir.join("silence.wav"), b"").expect("writes");
-    match Dataset::import(&dir, &options()) {
+    match Dataset::import(dir, &options()) {
         Err(DatasetError::Empty {
             found: 1,
             skipped: 1,
@@ -219,7 +220,6 @@ fn missing_and_empty_folders_are_clear_errors() {
         }) => {}
         other => panic!("expected an empty-dataset error, got {other:?}"),
     }
-    std::fs::remove_dir_all(&dir).expect("cleans up");
 }
 
 #[test]

@@ -151,12 +151,13 @@ fn windows_start_on_bars_and_skip_sparse_ones() {
 
 #[test]
 fn a_corpus_skips_broken_files_and_an_empty_one_is_refused() {
-    let dir = std::env::temp_dir().join(format!("ts-motif-corpus-{}", std::process::id()));
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let dir = scratch.path();
     let styles = dir.join("style-a");
     std::fs::create_dir_all(&styles).expect("dir");
     std::fs::write(styles.join("good.mid"), song()).expect("write");
     std::fs::write(dir.join("broken.mid"), b"MThd not really").expect("write");
-    let corpus = Corpus::load(&dir, RollKind::Drums).expect("corpus");
+    let corpus = Corpus::load(dir, RollKind::Drums).expect("corpus");
     assert_eq!(corpus.pieces.len(), 1);
     assert_eq!(corpus.pieces[0].collection, "style-a");
     assert_eq!(corpus.unreadable.len(), 1);
@@ -166,7 +167,6 @@ fn a_corpus_skips_broken_files_and_an_empty_one_is_refused() {
     let err = Corpus::load(&empty, RollKind::Drums).expect_err("empty");
     assert!(matches!(err, CorpusError::Empty(_)));
     assert!(err.to_string().contains("cargo xtask dataset midi"));
-    std::fs::remove_dir_all(&dir).expect("clean up");
 }
 
 #[test]

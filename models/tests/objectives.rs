@@ -50,8 +50,9 @@ fn renyi_tends_to_kl_and_mmd_separates_distributions() {
 
 #[test]
 fn every_objective_trains() {
-    let dir = temp_dir("objectives");
-    let dataset = toy_dataset(&dir, 60);
+    let scratch = temp_dir("objectives");
+    let dir = scratch.path();
+    let dataset = toy_dataset(dir, 60);
     let split = dataset.split(0.25, 1).expect("splits");
     let regularizers = [
         Regularizer::Mmd {
@@ -86,7 +87,6 @@ fn every_objective_trains() {
         );
         assert!(last.test_reg.is_finite());
     }
-    std::fs::remove_dir_all(&dir).expect("cleans up");
 }
 
 #[test]

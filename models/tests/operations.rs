@@ -134,10 +134,10 @@ fn tone(dir: &std::path::Path, name: &str, frequency: f32) -> std::path::PathBuf
 
 #[test]
 fn mixes_are_cut_where_both_sounds_play_and_refused_where_they_cannot_be() {
-    let dir = std::env::temp_dir().join(format!("timbrespace-mixing-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let dir = scratch.path();
     let model = default_model().expect("model");
-    let (a, b) = (tone(&dir, "a.wav", 220.0), tone(&dir, "b.wav", 330.0));
+    let (a, b) = (tone(dir, "a.wav", 220.0), tone(dir, "b.wav", 330.0));
     let frames = mix_frames(&model, &[a.clone(), b.clone()], 3, 2, 0).expect("mix");
     let latent = model.manifest.architecture.latent;
     assert_eq!((frames.len(), frames.latent), (6, latent));
@@ -149,7 +149,7 @@ fn mixes_are_cut_where_both_sounds_play_and_refused_where_they_cannot_be() {
     let floor = first.iter().copied().fold(0.0f32, f32::max) * 0.1;
     assert!(first[bin(220.0)] > floor && first[bin(330.0)] > floor);
     // Silence never sounds with anything; one sound cannot be mixed.
-    let silent = tone(&dir, "silent.wav", 0.0);
+    let silent = tone(dir, "silent.wav", 0.0);
     assert!(matches!(
         mix_frames(&model, &[a.clone(), silent], 3, 2, 0),
         Err(MixingError::NoFrames)
@@ -158,5 +158,4 @@ fn mixes_are_cut_where_both_sounds_play_and_refused_where_they_cannot_be() {
         mix_frames(&model, &[a], 3, 2, 0),
         Err(MixingError::TooFewSounds(1))
     ));
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -12,10 +12,11 @@ use timbrespace_models::toy::{write_toy_set, ToyKind};
 
 #[test]
 fn the_factorisation_orders_pitch_and_time_moves() {
-    let dir = temp_dir("patches");
-    write_toy_set(ToyKind::Additive, 96, 0.3, RATE, 11, &dir).expect("writes the toy set");
+    let scratch = temp_dir("patches");
+    let dir = scratch.path();
+    write_toy_set(ToyKind::Additive, 96, 0.3, RATE, 11, dir).expect("writes the toy set");
     let dataset = Dataset::import(
-        &dir,
+        dir,
         &DatasetOptions {
             max_frames_per_file: 0,
             ..options()

@@ -6,21 +6,26 @@ use timbrespace_engine::descriptors::Descriptor;
 use timbrespace_engine::model::ModelFile;
 use timbrespace_models::path_synthesis::{follow, read_target_curve, PathError, PathSettings};
 
-fn write(name: &str, text: &str) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("timbrespace-{name}-{}.csv", std::process::id()));
-    std::fs::write(&path, text).expect("writes");
-    path
+/// A temporary CSV file holding `text`, removed when dropped.
+fn write(name: &str, text: &str) -> tempfile::NamedTempFile {
+    let file = tempfile::Builder::new()
+        .prefix(&format!("timbrespace-{name}-"))
+        .suffix(".csv")
+        .tempfile()
+        .expect("temp file");
+    std::fs::write(file.path(), text).expect("writes");
+    file
 }
 
 #[test]
 fn target_curves_are_read_per_hop_or_interpolated() {
     let per_hop = write("curve-hops", "# brightness\n800\n900\n1000\n");
     assert_eq!(
-        read_target_curve(&per_hop, 0.01).expect("reads"),
+        read_target_curve(per_hop.path(), 0.01).expect("reads"),
         vec![800.0, 900.0, 1000.0]
     );
     let timed = write("curve-timed", "seconds,value\n0,1000\n0.1,2000\n0.2,2000\n");
-    let values = read_target_curve(&timed, 0.025).expect("reads");
+    let values = read_target_curve(timed.path(), 0.025).expect("reads");
     assert_eq!(values.len(), 9);
     assert!((values[0] - 1000.0).abs() < 1e-3);
     assert!((values[2] - 1500.0).abs() < 1e-2, "{values:?}");
@@ -31,7 +36,7 @@ fn target_curves_are_read_per_hop_or_interpolated() {
         ("curve-mixed", "0,1000\n2000\n", "columns"),
         ("curve-backwards", "0.2,1000\n0.1,2000\n", "increase"),
     ] {
-        match read_target_curve(&write(name, text), 0.01) {
+        match read_target_curve(write(name, text).path(), 0.01) {
             Err(PathError::Curve { reason, .. }) => {
                 assert!(reason.contains(expected), "{name}: {reason}")
             }

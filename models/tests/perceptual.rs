@@ -48,9 +48,8 @@ fn ratings_load_and_match_dataset_names() {
 #[test]
 fn corrupt_ratings_are_refused_with_the_file_named() {
     let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/timbre");
-    let dir = std::env::temp_dir().join(format!("timbrespace-ratings-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let dir = scratch.path();
     for entry in std::fs::read_dir(&source).expect("lists") {
         let path = entry.expect("entry").path();
         std::fs::copy(&path, dir.join(path.file_name().expect("name"))).expect("copies");
@@ -60,7 +59,7 @@ fn corrupt_ratings_are_refused_with_the_file_named() {
     // Break the symmetry of the first row.
     let broken = text.replacen("0.391355", "0.9", 1);
     std::fs::write(&matrix, broken).expect("writes");
-    match TimbreRatings::load(&dir) {
+    match TimbreRatings::load(dir) {
         Err(RatingsError::Invalid { file, reason }) => {
             assert_eq!(file, "mean_dissimilarity_12x12.csv");
             assert!(reason.contains("symmetric"), "{reason}");
@@ -68,10 +67,10 @@ fn corrupt_ratings_are_refused_with_the_file_named() {
         other => panic!("expected an invalid-file error, got {other:?}"),
     }
     std::fs::write(&matrix, "# header\n1,2,x\n").expect("writes");
-    assert!(TimbreRatings::load(&dir).is_err());
+    assert!(TimbreRatings::load(dir).is_err());
     std::fs::remove_file(&matrix).expect("removes");
     assert!(matches!(
-        TimbreRatings::load(&dir),
+        TimbreRatings::load(dir),
         Err(RatingsError::Io { .. })
     ));
 }

@@ -43,8 +43,9 @@ fn played_pitch(player: &mut NotePlayer, centre: &[f32], key: u8) -> Option<f32>
 
 #[test]
 fn free_mode_keys_transpose_along_the_learned_direction() {
-    let dir = temp_dir("pitch-direction");
-    let dataset = toy_dataset(&dir, 320);
+    let scratch = temp_dir("pitch-direction");
+    let dir = scratch.path();
+    let dataset = toy_dataset(dir, 320);
     let split = dataset.split(0.25, 1).expect("split");
     let mut config = tiny_config(tiny_arch(false, 8), 100);
     config.factorise = Some(FactoriseConfig {
@@ -111,8 +112,9 @@ fn free_mode_keys_transpose_along_the_learned_direction() {
 
 #[test]
 fn sps_scales_need_instrument_labels() {
-    let dir = temp_dir("sps-labels");
-    let dataset = toy_dataset(&dir, 24);
+    let scratch = temp_dir("sps-labels");
+    let dir = scratch.path();
+    let dataset = toy_dataset(dir, 24);
     let err = ScaleSet::build(&dataset, &|f| Some(dataset.files[f].frames.start)).err();
     assert!(matches!(err, Some(SpsError::Unlabelled)), "{err:?}");
     assert!(err.is_some_and(|e| e.to_string().contains("instrument")));

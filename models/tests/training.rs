@@ -16,8 +16,9 @@ use timbrespace_models::vae::Vae;
 
 #[test]
 fn short_training_reduces_the_loss_and_beats_pca() {
-    let dir = temp_dir("train");
-    let dataset = toy_dataset(&dir, 400);
+    let scratch = temp_dir("train");
+    let dir = scratch.path();
+    let dataset = toy_dataset(dir, 400);
     let split = dataset.split(0.25, 1).expect("splits");
     let config = tiny_config(tiny_arch(false, 4), 80);
     let trained = run_training(&dataset, &split, &config, None, false);
@@ -67,12 +68,12 @@ fn short_training_reduces_the_loss_and_beats_pca() {
         maps.size += 1;
     }
     assert!(ModelFile::new(broken.manifest, broken.tensors).is_err());
-    std::fs::remove_dir_all(&dir).expect("cleans up");
 }
 
 #[test]
 fn same_seed_same_run_and_resume_continues_exactly() {
-    let dir = temp_dir("resume");
+    let scratch = temp_dir("resume");
+    let dir = scratch.path();
     let dataset = toy_dataset(&dir.join("data"), 40);
     let split = dataset.split(0.25, 1).expect("splits");
     let straight = run_training(
@@ -143,13 +144,13 @@ fn same_seed_same_run_and_resume_continues_exactly() {
         train(&run, &other),
         Err(TrainError::Checkpoint { .. })
     ));
-    std::fs::remove_dir_all(&dir).expect("cleans up");
 }
 
 #[test]
 fn decoder_kernel_matches_candle() {
-    let dir = temp_dir("kernel");
-    let dataset = toy_dataset(&dir, 24);
+    let scratch = temp_dir("kernel");
+    let dir = scratch.path();
+    let dataset = toy_dataset(dir, 24);
     let split = dataset.split(0.25, 1).expect("splits");
     for conv in [false, true] {
         let config = tiny_config(tiny_arch(conv, 4), 2);
@@ -182,5 +183,4 @@ fn decoder_kernel_matches_candle() {
             "the decoder must not be trivially zero"
         );
     }
-    std::fs::remove_dir_all(&dir).expect("cleans up");
 }

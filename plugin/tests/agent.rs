@@ -123,8 +123,8 @@ fn the_worker_ends_on_deactivation_and_restarts_for_another_model() {
     );
 
     // Another model: the worker for the old one ends and a fresh one starts.
-    let dir = std::env::temp_dir().join(format!("timbrespace-agent-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let dir = scratch.path();
     let other = dir.join("other.tsm");
     default_model().save(&other).expect("writes");
     let controls = with_agent();
@@ -145,7 +145,6 @@ fn the_worker_ends_on_deactivation_and_restarts_for_another_model() {
     s.deactivate();
     // The memory saved is the new model's (the old model's learning does not carry over).
     assert_eq!(s.shared().agent.saved().read().memory.model, wanted);
-    std::fs::remove_dir_all(&dir).expect("cleans up");
 }
 
 #[test]

@@ -290,8 +290,8 @@ fn play_until(s: &mut Session, controls: &Controls, done: impl Fn(&Session) -> b
 
 #[test]
 fn models_swap_during_playback_and_bad_files_keep_the_current_one() {
-    let dir = std::env::temp_dir().join(format!("timbrespace-plugin-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let dir = scratch.path();
     let audio_only = dir.join("audio-only.tsm");
     audio_only_model().save(&audio_only).expect("writes");
     let junk = dir.join("junk.tsm");
@@ -330,7 +330,6 @@ fn models_swap_during_playback_and_bad_files_keep_the_current_one() {
     assert!(s.shared().status.lock().message.is_none());
     let after = render(&mut s, &controls, &[(0, note_on(62, 100))], at(0.5), 256);
     assert!(after.iter().all(|x| x.is_finite()) && rms(&after[at(0.3)..]) > 1e-4);
-    std::fs::remove_dir_all(&dir).expect("cleans up");
 }
 
 #[test]
@@ -535,8 +534,8 @@ fn beat_bank() -> String {
 
 #[test]
 fn motif_banks_load_off_the_audio_thread_and_bad_ones_keep_the_current_one() {
-    let dir = std::env::temp_dir().join(format!("timbrespace-motifs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let dir = scratch.path();
     let good = dir.join("beats.tsmotif");
     std::fs::write(&good, beat_bank()).expect("writes");
     let junk = dir.join("junk.tsmotif");
@@ -606,5 +605,4 @@ fn motif_banks_load_off_the_audio_thread_and_bad_ones_keep_the_current_one() {
         .motifs_name
         .contains("embedded"));
     assert_eq!(*restored.motif_path().read(), gone);
-    std::fs::remove_dir_all(&dir).expect("cleans up");
 }

@@ -72,10 +72,10 @@ fn notes_played_through_the_default_model_keep_their_pitch() {
     let rate = model.manifest.signal.sample_rate;
     let renderer = NoteRenderer::open(&soundfont_path(), rate)
         .expect("soundfont (cargo xtask fetch-soundfont)");
-    let dir = std::env::temp_dir().join(format!("timbrespace-default-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let dir = scratch.path();
     for (name, key) in [("Trumpet", 67u8), ("Cello", 48), ("Flute", 76)] {
-        let path = write_soundfont_note(&renderer, name, key, &dir);
+        let path = write_soundfont_note(&renderer, name, key, dir);
         let latents = encode_sound(&model, &path).expect("encodes");
         let out = render_latents(&model, &latents, MODE)
             .expect("renders")
@@ -89,7 +89,6 @@ fn notes_played_through_the_default_model_keep_their_pitch() {
             "{name} key {key}: expected {expected:.1} Hz, got {pitch:.1} Hz"
         );
     }
-    std::fs::remove_dir_all(&dir).expect("cleans up");
 }
 
 #[test]
@@ -139,8 +138,8 @@ fn the_default_model_transcribes_real_notes() {
     let rate = model.manifest.signal.sample_rate;
     let renderer = NoteRenderer::open(&soundfont_path(), rate)
         .expect("soundfont (cargo xtask fetch-soundfont)");
-    let dir = std::env::temp_dir().join(format!("timbrespace-transcribe-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let dir = scratch.path();
     let mut right = 0;
     let cases = [
         ("Trumpet", 67u8),
@@ -150,7 +149,7 @@ fn the_default_model_transcribes_real_notes() {
         ("Piano", 60),
     ];
     for (name, key) in cases {
-        let path = write_soundfont_note(&renderer, name, key, &dir);
+        let path = write_soundfont_note(&renderer, name, key, dir);
         let t = transcribe(&model, &path).expect("transcribes");
         let read: Vec<&str> = t.note.iter().map(|r| r.class.as_str()).collect();
         let (pc, octave) = midi_to_note(key);
@@ -162,7 +161,6 @@ fn the_default_model_transcribes_real_notes() {
         "pitch and octave right for {right} of {}",
         cases.len()
     );
-    std::fs::remove_dir_all(&dir).expect("cleans up");
 }
 
 /// Samples between two times.

@@ -49,7 +49,8 @@ fn velocity_layers_change_level() {
 
 #[test]
 fn dataset_generator_writes_labelled_files_and_skips_silent_notes() {
-    let out = std::env::temp_dir().join(format!("timbrespace-notes-{}", std::process::id()));
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let out = scratch.path();
     let mut violin = find_instrument("Violin").expect("violin");
     // FluidR3's violin is silent from key 94 up: the generator must skip, not write, it.
     (violin.low, violin.high) = (93, 95);
@@ -60,14 +61,14 @@ fn dataset_generator_writes_labelled_files_and_skips_silent_notes() {
             hold: 0.3,
             release: 0.1,
         },
-        &out,
+        out,
         &mut |_| {},
     )
     .expect("renders");
     let names: Vec<String> = summary
         .written
         .iter()
-        .filter_map(|p| Some(p.strip_prefix(&out).ok()?.display().to_string()))
+        .filter_map(|p| Some(p.strip_prefix(out).ok()?.display().to_string()))
         .collect();
     assert!(
         names.contains(&"Violin/Violin_A6_ff.wav".to_string()),
@@ -79,7 +80,6 @@ fn dataset_generator_writes_labelled_files_and_skips_silent_notes() {
         summary.silent
     );
     assert!(names.iter().all(|n| !n.contains("A#6")), "{names:?}");
-    let _ = std::fs::remove_dir_all(&out);
 }
 
 fn sc_of(cfg: &StftConfig, x: &[f32], reconstructor: &mut dyn FrameReconstructor) -> f64 {

@@ -18,12 +18,12 @@ use timbrespace_models::train::{train, TrainConfig, TrainRun, Trained};
 /// Rate of the tiny toy sets (small FFTs keep the tests fast).
 pub const RATE: u32 = 8_000;
 
-/// A fresh temporary folder for one test.
-pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("timbrespace-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A fresh temporary folder for one test, removed when dropped (also when the test fails).
+pub fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("timbrespace-{name}-"))
+        .tempdir()
+        .expect("temp dir")
 }
 
 /// Options for the tiny sets: n_fft 256 (129 bins), 4 frames per file.
