@@ -6,9 +6,11 @@
 //!
 //! The data is the paper's setting rebuilt from the soundfont notes: 15-note major scales up
 //! and back down from every start pitch an instrument and dynamics level have all the notes
-//! of, each note one sustained frame. As the paper reads constant-Q spectra, the model reads
-//! and writes each frame's log-frequency view ([`LogFrequency::standard`]), where a
-//! transposition is a translation, and its encoder sees the view through a Gaussian blur.
+//! of, each note one sustained frame; optionally each note takes a random marking of the
+//! instrument's that have its key ([`Markings`]). As the paper reads
+//! constant-Q spectra, the model reads and writes each frame's log-frequency view
+//! ([`LogFrequency::standard`]), where a transposition is a translation, and its encoder sees
+//! the view through a Gaussian blur.
 
 use std::collections::BTreeMap;
 
@@ -123,6 +125,20 @@ pub fn file_key(dataset: &Dataset, file: usize) -> Option<i32> {
     Some(12 * (octave + 1) + pc)
 }
 
+/// Which dynamics marking the notes of a scale take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Markings {
+    /// Every note of a scale at the scale's marking (the paper's setting: one timbre per
+    /// melody). Nothing then ties the pitch factor's steps in scales of different markings
+    /// together, and they drift apart: the trumpet's step per semitone came out nearly twice
+    /// as long at ff as at pp.
+    Same,
+    /// Each note at a marking drawn at random (with this seed) among the instrument's markings
+    /// that have its key, so that one scale mixes markings and the prior can only predict it if
+    /// a key's pitch factor is the same at every marking.
+    Mixed(u64),
+}
+
 /// Scales over a dataset's frames.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScaleSet {
@@ -130,25 +146,30 @@ pub struct ScaleSet {
     pub scales: Vec<[usize; SCALE.len()]>,
     /// Per scale, its first key.
     pub starts: Vec<i32>,
-    /// Per scale, its instrument-and-dynamics group.
-    pub groups: Vec<usize>,
-    /// Per group, the frames of all its notes: a scale's timbre is read from a random one of
-    /// them, so that it cannot tell the scale's register and pitch must pass the pitch factor.
+    /// Per scale, the instrument-and-dynamics group of each note (all one group with
+    /// [`Markings::Same`]).
+    pub groups: Vec<[usize; SCALE.len()]>,
+    /// Per group, the frames of all its notes: a note's timbre is read from a random one of
+    /// its group's, so that it cannot tell the note's register and pitch must pass the pitch
+    /// factor.
     pub members: Vec<Vec<usize>>,
 }
 
+/// Per (instrument, dynamics) group, each key's frame.
+type GroupKeys = BTreeMap<(usize, Option<usize>), BTreeMap<i32, usize>>;
+
 impl ScaleSet {
     /// Every full major scale of `dataset`, each note one frame chosen by `frame_of` (from the
-    /// file index; `None` leaves the note out).
+    /// file index; `None` leaves the note out), at the `markings` asked for.
     pub fn build(
         dataset: &Dataset,
         frame_of: &dyn Fn(usize) -> Option<usize>,
+        markings: Markings,
     ) -> Result<Self, SpsError> {
         let kind = |name: &str| dataset.label_sets.iter().position(|l| l.name == name);
         let instrument = kind(INSTRUMENT).ok_or(SpsError::Unlabelled)?;
         let dynamics = kind(DYNAMICS);
-        // (instrument, dynamics) → key → frame.
-        let mut groups: BTreeMap<(usize, Option<usize>), BTreeMap<i32, usize>> = BTreeMap::new();
+        let mut groups = GroupKeys::new();
         for (f, file) in dataset.files.iter().enumerate() {
             let (Some(key), Some(inst)) = (file_key(dataset, f), file.labels[instrument]) else {
                 continue;
@@ -164,6 +185,18 @@ impl ScaleSet {
         if groups.is_empty() {
             return Err(SpsError::Unlabelled);
         }
+        Self::from_groups(&groups, markings)
+    }
+
+    /// Every full major scale of every group (a scale needs all its keys in one group, which
+    /// sets its register), its notes' markings drawn as `markings` says.
+    fn from_groups(groups: &GroupKeys, markings: Markings) -> Result<Self, SpsError> {
+        let names: Vec<&(usize, Option<usize>)> = groups.keys().collect();
+        let keyed: Vec<&BTreeMap<i32, usize>> = groups.values().collect();
+        let mut rng = match markings {
+            Markings::Same => None,
+            Markings::Mixed(seed) => Some(fastrand::Rng::with_seed(seed)),
+        };
         let mut set = Self {
             scales: Vec::new(),
             starts: Vec::new(),
@@ -173,17 +206,31 @@ impl ScaleSet {
                 .map(|n| n.values().copied().collect())
                 .collect(),
         };
-        for (group, notes) in groups.values().enumerate() {
+        for (group, notes) in keyed.iter().enumerate() {
+            let siblings: Vec<usize> = (0..names.len())
+                .filter(|&g| names[g].0 == names[group].0)
+                .collect();
             for &start in notes.keys() {
-                let frames: Option<Vec<usize>> = SCALE
-                    .iter()
-                    .map(|s| notes.get(&(start + s)).copied())
-                    .collect();
-                if let Some(frames) = frames.and_then(|f| <[usize; 15]>::try_from(f).ok()) {
-                    set.scales.push(frames);
-                    set.starts.push(start);
-                    set.groups.push(group);
+                if !SCALE.iter().all(|s| notes.contains_key(&(start + s))) {
+                    continue;
                 }
+                let mut frames = [0; SCALE.len()];
+                let mut note_groups = [group; SCALE.len()];
+                for ((frame, note_group), s) in frames.iter_mut().zip(&mut note_groups).zip(SCALE) {
+                    let key = start + s;
+                    if let Some(rng) = rng.as_mut() {
+                        let having: Vec<usize> = siblings
+                            .iter()
+                            .copied()
+                            .filter(|&g| keyed[g].contains_key(&key))
+                            .collect();
+                        *note_group = having[rng.usize(0..having.len())];
+                    }
+                    *frame = keyed[*note_group][&key];
+                }
+                set.scales.push(frames);
+                set.starts.push(start);
+                set.groups.push(note_groups);
             }
         }
         if set.scales.is_empty() {
@@ -312,7 +359,7 @@ fn batch_loss(
     config: &SpsConfig,
     rng: &mut fastrand::Rng,
 ) -> candle_core::Result<Tensor> {
-    let scales: Vec<[usize; 15]> = batch.iter().map(|&i| set.scales[i]).collect();
+    let scales: Vec<[usize; SCALE.len()]> = batch.iter().map(|&i| set.scales[i]).collect();
     let (n, steps, latent) = (scales.len(), SCALE.len(), config.latent);
     let frames: Vec<usize> = scales.iter().flatten().copied().collect();
     let x = gather(views, &frames)?;
@@ -324,45 +371,51 @@ fn batch_loss(
     )?;
     let z = (&mu + (logvar.affine(0.5, 0.0)?.exp()? * eps)?)?;
     let sigma = f64::from(DEFAULT_SIGMA);
-    // A scale keeps one timbre: every note is decoded from its own pitch factor and the timbre
-    // coordinates of another note of its instrument and dynamics, at a random pitch, so that
-    // pitch — absolute, not relative to the scale — has to pass through the pitch factor.
+    // Every note is decoded from its own pitch factor and the timbre coordinates of another
+    // note of its instrument and dynamics, at a random pitch, so that pitch — absolute, not
+    // relative to the scale — has to pass through the pitch factor. A scale keeps one such
+    // partner per marking it plays.
     let codes = z.reshape((n, steps, latent))?;
     let pitch = codes.narrow(2, 0, 1)?.reshape((n, steps))?;
-    let partners: Vec<usize> = batch
-        .iter()
-        .map(|&i| {
-            let members = &set.members[set.groups[i]];
-            members[rng.usize(0..members.len())]
-        })
-        .collect();
+    let (mut partners, mut partner_of_note) = (Vec::new(), Vec::with_capacity(n * steps));
+    for &i in batch {
+        let mut drawn: Vec<(usize, u32)> = Vec::new();
+        for &group in &set.groups[i] {
+            let index = match drawn.iter().find(|(g, _)| *g == group) {
+                Some(&(_, index)) => index,
+                None => {
+                    let members = &set.members[group];
+                    partners.push(members[rng.usize(0..members.len())]);
+                    let index = (partners.len() - 1) as u32;
+                    drawn.push((group, index));
+                    index
+                }
+            };
+            partner_of_note.push(index);
+        }
+    }
     let timbre = model
         .encode(&gather(views, &partners)?)?
-        .narrow(1, 1, latent - 1)?;
-    let own = Tensor::cat(
-        &[
-            pitch.reshape((n * steps, 1))?,
-            timbre
-                .unsqueeze(1)?
-                .broadcast_as((n, steps, latent - 1))?
-                .reshape((n * steps, latent - 1))?,
-        ],
-        1,
-    )?;
+        .narrow(1, 1, latent - 1)?
+        .contiguous()?
+        .index_select(&Tensor::new(partner_of_note.as_slice(), &Device::Cpu)?, 0)?;
+    let own = Tensor::cat(&[pitch.reshape((n * steps, 1))?, timbre.clone()], 1)?;
+    let timbre = timbre.reshape((n, steps, latent - 1))?;
     let mut loss = (reconstruction(&x, &model.vae.decode(&own)?, sigma)?
         + (kl_to_prior(&mu, &logvar)? * config.beta)?)?;
     // Every position of every scale: the pitch factors of the last CONTEXT notes, the next
-    // note's, and the next note's frame.
-    let (mut contexts, mut targets, mut next) = (Vec::new(), Vec::new(), Vec::new());
+    // note's, its frame and its timbre coordinates.
+    let (mut contexts, mut targets, mut next, mut timbres) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for t in CONTEXT - 1..steps - 1 {
         contexts.push(pitch.narrow(1, t + 1 - CONTEXT, CONTEXT)?);
         targets.push(pitch.narrow(1, t + 1, 1)?);
         next.extend(scales.iter().map(|s| s[t + 1]));
+        timbres.push(timbre.narrow(1, t + 1, 1)?.squeeze(1)?);
     }
-    let positions = contexts.len();
     let contexts = Tensor::cat(&contexts, 0)?;
     let targets = Tensor::cat(&targets, 0)?;
-    let timbres = Tensor::cat(&vec![timbre; positions], 0)?;
+    let timbres = Tensor::cat(&timbres, 0)?;
     let next = gather(views, &next)?;
     let decode_next = |p: &Tensor| -> candle_core::Result<Tensor> {
         let z = Tensor::cat(&[p, &timbres], 1)?;
@@ -599,6 +652,49 @@ mod tests {
             .to_scalar::<f32>()?;
         assert!(gap > 1e-3, "{gap}");
         Ok(())
+    }
+
+    #[test]
+    fn mixed_markings_keep_each_note_on_its_key_and_draw_markings_of_its_instrument() {
+        // One instrument at two markings (frames 100 + key and 200 + key), keys 60–72, the
+        // loud marking missing key 62; another instrument at one marking (frame 300 + key).
+        let mut groups = GroupKeys::new();
+        groups.insert(
+            (0, Some(0)),
+            (60..=72).map(|k| (k, 100 + k as usize)).collect(),
+        );
+        let loud = (60..=72)
+            .filter(|&k| k != 62)
+            .map(|k| (k, 200 + k as usize));
+        groups.insert((0, Some(1)), loud.collect());
+        groups.insert(
+            (1, Some(0)),
+            (60..=72).map(|k| (k, 300 + k as usize)).collect(),
+        );
+        let same = ScaleSet::from_groups(&groups, Markings::Same).expect("scales");
+        // Only the scales from key 60 of the soft marking and of the other instrument.
+        assert_eq!(same.starts, vec![60, 60]);
+        assert_eq!(same.groups, vec![[0; 15], [2; 15]]);
+        let mixed = ScaleSet::from_groups(&groups, Markings::Mixed(3)).expect("scales");
+        assert_eq!(mixed.starts, same.starts);
+        let (mut soft, mut loud) = (0, 0);
+        for (frames, note_groups) in mixed.scales[0].iter().zip(&mixed.groups[0]) {
+            let key = frames % 100;
+            match note_groups {
+                0 => soft += usize::from(frames / 100 == 1),
+                1 => loud += usize::from(frames / 100 == 2 && key != 62),
+                other => panic!("a note of the first instrument drawn from group {other}"),
+            }
+        }
+        assert_eq!(soft + loud, 15, "{:?}", mixed.scales[0]);
+        assert!(soft > 0 && loud > 0, "{:?}", mixed.groups[0]);
+        // Keys are those of the scale, whatever the marking.
+        let keys: Vec<i32> = mixed.scales[0].iter().map(|f| (f % 100) as i32).collect();
+        let wanted: Vec<i32> = SCALE.iter().map(|s| 60 + s).collect();
+        assert_eq!(keys, wanted);
+        // The other instrument has one marking: nothing to mix.
+        assert_eq!(mixed.scales[1], same.scales[1]);
+        assert_eq!(mixed.groups[1], [2; 15]);
     }
 
     #[test]

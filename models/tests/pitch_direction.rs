@@ -11,7 +11,7 @@ use timbrespace_engine::player::{NoteEvent, NotePlayer, PlayMode, DEFAULT_ROOT_K
 use timbrespace_engine::voice::PhaseMode;
 use timbrespace_models::export::file_centre;
 use timbrespace_models::factorisation::FactoriseConfig;
-use timbrespace_models::sps::{ScaleSet, SpsError};
+use timbrespace_models::sps::{Markings, ScaleSet, SpsError};
 use timbrespace_models::transposition::transposition_score;
 use timbrespace_models::vae::Vae;
 
@@ -115,7 +115,8 @@ fn sps_scales_need_instrument_labels() {
     let scratch = temp_dir("sps-labels");
     let dir = scratch.path();
     let dataset = toy_dataset(dir, 24);
-    let err = ScaleSet::build(&dataset, &|f| Some(dataset.files[f].frames.start)).err();
+    let frame = |f: usize| Some(dataset.files[f].frames.start);
+    let err = ScaleSet::build(&dataset, &frame, Markings::Same).err();
     assert!(matches!(err, Some(SpsError::Unlabelled)), "{err:?}");
     assert!(err.is_some_and(|e| e.to_string().contains("instrument")));
 }

@@ -9,7 +9,7 @@ use clap::Args;
 use timbrespace_engine::symbols::INSTRUMENT;
 use timbrespace_models::dataset::Dataset;
 use timbrespace_models::sps::{
-    file_key, file_label, score_sps, train_sps, ScaleSet, SpsConfig, SpsScores, TestNote,
+    file_key, file_label, score_sps, train_sps, Markings, ScaleSet, SpsConfig, SpsScores, TestNote,
 };
 
 use super::data_args::DataArgs;
@@ -35,6 +35,10 @@ pub struct SpsArgs {
     /// Learn from this instrument's notes only (the paper's setting: one instrument's range).
     #[arg(long)]
     pub instrument: Option<String>,
+    /// Play each note of a scale at a random dynamics marking of its instrument instead of
+    /// every note at the scale's one marking (the paper's setting).
+    #[arg(long)]
+    pub mixed_markings: bool,
     /// Where to write the scores as JSON.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -65,7 +69,12 @@ pub fn run(args: &SpsArgs) -> Result<()> {
                 .as_deref()
                 .is_none_or(|i| instrument == Some(i))
     };
-    let scales = ScaleSet::build(&dataset, &|f| chosen(f).then(|| middle(f)))?;
+    let markings = if args.mixed_markings {
+        Markings::Mixed(args.seed)
+    } else {
+        Markings::Same
+    };
+    let scales = ScaleSet::build(&dataset, &|f| chosen(f).then(|| middle(f)), markings)?;
     let instrument = dataset.label_sets.iter().position(|l| l.name == INSTRUMENT);
     let test: Vec<TestNote> = (0..dataset.files.len())
         .filter(|&f| chosen(f))
@@ -75,8 +84,12 @@ pub fn run(args: &SpsArgs) -> Result<()> {
         })
         .collect();
     println!(
-        "{} major scales up and down (15 notes) for training, {} held-out notes detuned by up to ±49 cents for testing",
+        "{} major scales up and down (15 notes{}) for training, {} held-out notes detuned by up to ±49 cents for testing",
         scales.scales.len(),
+        match markings {
+            Markings::Same => ", one marking each",
+            Markings::Mixed(_) => ", each note at a random marking",
+        },
         test.len()
     );
     let mut results = Vec::new();
