@@ -1,8 +1,9 @@
 //! Physical symmetry for a pitch factor (SPS: Liu, Chin, Huang, Xia, NeurIPS 2023; DESIGN §7).
 //! An encoder maps each note of a scale to z; a prior model R predicts the next note's z from
 //! the last [`CONTEXT`] codes; and R is made to commute with random translations S of the first
-//! latent coordinate: S⁻¹ R S must predict as well as R. A melody moved up keeps its steps, so
-//! the only coordinate that can carry such translations is one linear in pitch.
+//! latent coordinate: S⁻¹ R S must predict as well as R. A melody moved up keeps its steps,
+//! which favours a coordinate linear in pitch; it does not force one (steps of any size along
+//! a bent curve also keep one pattern), and measured factors bend at the ends of a range.
 //!
 //! The data is the paper's setting rebuilt from the soundfont notes: 15-note major scales up
 //! and back down from every start pitch an instrument and dynamics level have all the notes

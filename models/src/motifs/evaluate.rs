@@ -1,6 +1,6 @@
 //! Scoring a motif dictionary on held-out pieces: onset F1 of the reconstructions, denoising
 //! (corrupted input against its reconstruction, and against the input cleaned by the model's
-//! onset probabilities at thresholds fitted on training windows), interpolation between two
+//! onset probabilities at thresholds fitted on validation pieces), interpolation between two
 //! codes and the pieces' summary codes for style maps.
 
 use serde::Serialize;
@@ -125,6 +125,15 @@ impl Cleaning {
         }
         out
     }
+
+    /// Every window of `noisy` cleaned with its row of `probabilities`.
+    fn apply_all(&self, noisy: &[PianoRoll], probabilities: &[PianoRoll]) -> Vec<PianoRoll> {
+        noisy
+            .iter()
+            .zip(probabilities)
+            .map(|(n, p)| self.apply(n, p))
+            .collect()
+    }
 }
 
 /// Candidate thresholds for a played note to stay (0: every note stays).
@@ -153,14 +162,8 @@ pub fn fit_cleaning(
         .map(|w| corrupt(w, corruption, corruption, &mut rng))
         .collect();
     let probabilities = model.reconstruct(&noisy)?;
-    let score = |c: Cleaning| {
-        let cleaned: Vec<PianoRoll> = noisy
-            .iter()
-            .zip(&probabilities)
-            .map(|(n, p)| c.apply(n, p))
-            .collect();
-        OnsetScore::compare(&cleaned, &clean).f1()
-    };
+    let score =
+        |c: Cleaning| OnsetScore::compare(&c.apply_all(&noisy, &probabilities), &clean).f1();
     let candidates = KEEP
         .iter()
         .flat_map(|&keep| ADD.iter().map(move |&add| Cleaning { keep, add }));
@@ -192,11 +195,7 @@ pub fn score_motifs(
         .map(|w| corrupt(w, corruption, corruption, &mut rng))
         .collect();
     let reconstructed = model.reconstruct(&noisy)?;
-    let cleaned: Vec<PianoRoll> = noisy
-        .iter()
-        .zip(&reconstructed)
-        .map(|(n, p)| cleaning.apply(n, p))
-        .collect();
+    let cleaned = cleaning.apply_all(&noisy, &reconstructed);
     let used = model.summaries(test)?;
     let maps = used.first().map_or(0, Vec::len);
     let atoms_used = (0..maps)
