@@ -39,6 +39,11 @@ pub struct SpsArgs {
     /// every note at the scale's one marking (the paper's setting).
     #[arg(long)]
     pub mixed_markings: bool,
+    /// Weight of the step tie (0: off, the symmetry alone): views moved by a few
+    /// log-frequency bins must move the pitch factor by one slope per bin, the same for every
+    /// note.
+    #[arg(long, default_value_t = 1e5)]
+    pub step_tie: f64,
     /// Where to write the scores as JSON.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -48,8 +53,12 @@ pub struct SpsArgs {
 
 /// Train with and without the symmetry, print and write the scores.
 pub fn run(args: &SpsArgs) -> Result<()> {
-    if !(2..=64).contains(&args.latent) || args.epochs == 0 || args.translations > 64 {
-        anyhow::bail!("--latent must be 2–64, --epochs at least 1 and --translations at most 64");
+    if !(2..=64).contains(&args.latent)
+        || args.epochs == 0
+        || args.translations > 64
+        || !(0.0..=1e6).contains(&args.step_tie)
+    {
+        anyhow::bail!("--latent must be 2–64, --epochs at least 1, --translations at most 64 and --step-tie 0 to 1e6");
     }
     let options = args.data_args.options(&args.data)?;
     let dataset = Dataset::import(&args.data, &options)?;
@@ -99,6 +108,7 @@ pub fn run(args: &SpsArgs) -> Result<()> {
             translations: k,
             epochs: args.epochs,
             seed: args.seed,
+            step_weight: args.step_tie,
             ..SpsConfig::default()
         };
         let start = Instant::now();
