@@ -101,6 +101,14 @@ pub fn run(args: &SpsArgs) -> Result<()> {
         },
         test.len()
     );
+    if args.step_tie > 0.0 {
+        println!(
+            "step tie of weight {}: views moved by up to a whole tone move the pitch factor by one shared slope",
+            args.step_tie
+        );
+    } else {
+        println!("no step tie: the symmetry alone shapes the pitch factor");
+    }
     let mut results = Vec::new();
     for k in [0, args.translations] {
         let config = SpsConfig {
