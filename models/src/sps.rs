@@ -458,7 +458,8 @@ fn batch_loss(
 /// Largest move of the step tie, in log-frequency bins (a whole tone at 24 per octave).
 const TIE_SHIFT: usize = 4;
 
-/// `views` `(n, bins)` moved up by `bins` log-frequency bins (down if negative), zero-filled.
+/// `views` `(n, bins)` moved up by `shift` log-frequency bins (down if negative), zero-filled
+/// (a shift longer than a view leaves zeros).
 fn shift_views(views: &Tensor, shift: isize) -> candle_core::Result<Tensor> {
     let (rows, bins) = views.dims2()?;
     let k = shift.unsigned_abs().min(bins);
