@@ -85,6 +85,18 @@ pub fn pitch_track(
         .collect()
 }
 
+/// `samples` scaled to a peak of 1, for [`pitch_track`]: so that YIN's level floor
+/// ([`YinSettings::min_rms`]) judges a sound's shape, not its loudness, and a quiet but clearly
+/// pitched note (a piano's decayed high note, a pp rendering) reads as voiced. Allocates; not
+/// for the audio thread.
+pub fn peak_normalised(samples: &[f32]) -> Vec<f32> {
+    let peak = samples.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    samples
+        .iter()
+        .map(|v| v / peak.max(f32::MIN_POSITIVE))
+        .collect()
+}
+
 /// Signed distance in cents from `reference` Hz to `f` Hz.
 pub fn cents(f: f32, reference: f32) -> f32 {
     1200.0 * (f / reference).log2()
@@ -122,5 +134,23 @@ mod tests {
         let mut rng = fastrand::Rng::with_seed(3);
         let noise: Vec<f32> = (0..4096).map(|_| rng.f32() - 0.5).collect();
         assert_eq!(yin(&noise, 22_050.0, &settings), None);
+    }
+
+    #[test]
+    fn a_quiet_tone_reads_voiced_only_without_its_level() {
+        let (rate, settings) = (22_050.0, YinSettings::default());
+        // About −100 dBFS: under YIN's level floor, but as periodic as at full scale.
+        let quiet: Vec<f32> = harmonic_tone(220.0, rate, 8192)
+            .iter()
+            .map(|v| v * 1e-5)
+            .collect();
+        let plain = pitch_track(&quiet, rate, 2048, 512, &settings);
+        assert!(plain.iter().all(Option::is_none), "{plain:?}");
+        let free = pitch_track(&peak_normalised(&quiet), rate, 2048, 512, &settings);
+        assert_eq!(free.len(), plain.len());
+        for f in free {
+            let f = f.expect("voiced once its level is taken out");
+            assert!(cents(f, 220.0).abs() < 5.0, "read as {f} Hz");
+        }
     }
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use timbrespace_engine::descriptors::{DescriptorSettings, Moments};
 use timbrespace_engine::model::{DecoderKernel, ModelFile, ModelFileError};
-use timbrespace_engine::pitch::{cents, pitch_track, YinSettings};
+use timbrespace_engine::pitch::{cents, peak_normalised, pitch_track, YinSettings};
 use timbrespace_engine::player::{NoteEvent, NotePlayer, PlayerError};
 use timbrespace_engine::stft::magnitude_stft;
 use timbrespace_engine::symbols::{
@@ -474,14 +474,15 @@ fn render_notes(
 /// Median YIN pitch error in cents of `audio` against MIDI `key`, `None` when at most half of
 /// its frames are voiced.
 fn held_pitch_error(audio: &[f32], rate: u32, key: i32) -> Option<f32> {
-    // Normalised, so YIN's level floor judges the note's shape, not its loudness: a piano's
-    // high notes have decayed far by the time they are measured, in the data as in renderings.
-    let peak = audio.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-    let normalised: Vec<f32> = audio
-        .iter()
-        .map(|v| v / peak.max(f32::MIN_POSITIVE))
-        .collect();
-    let track = pitch_track(&normalised, rate as f32, 2048, 256, &YinSettings::default());
+    // Level-free: a piano's high notes have decayed far by the time they are measured, in the
+    // data as in renderings.
+    let track = pitch_track(
+        &peak_normalised(audio),
+        rate as f32,
+        2048,
+        256,
+        &YinSettings::default(),
+    );
     let target = 440.0 * 2f32.powf((key as f32 - 69.0) / 12.0);
     let mut errors: Vec<f32> = track.iter().flatten().map(|&f| cents(f, target)).collect();
     errors.sort_by(f32::total_cmp);

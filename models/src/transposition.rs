@@ -1,17 +1,20 @@
 //! How well a model's stored pitch direction transposes (issue 8): each measured test sound's
 //! mean latent position is moved n semitones along the direction, rendered through the engine's
 //! voice, and the rendering's YIN pitch is compared with the untransposed rendering's pitch
-//! times 2^(n/12).
+//! times 2^(n/12). A sound whose untransposed rendering reads off its labelled key is left out
+//! (and counted): a mis-read reference, say two octaves under a cello's A4, cannot anchor the
+//! transpositions measured from it.
 
 use serde::Serialize;
 use timbrespace_engine::model::manifest::PitchDirection;
 use timbrespace_engine::model::ModelFile;
 use timbrespace_engine::phase::rtpghi::Lookahead;
-use timbrespace_engine::pitch::{cents, pitch_track, YinSettings};
+use timbrespace_engine::pitch::{cents, peak_normalised, pitch_track, YinSettings};
 use timbrespace_engine::voice::PhaseMode;
 
 use crate::dataset::{Dataset, Split};
 use crate::export::file_centre;
+use crate::sps::file_key;
 use crate::synth::{render_latents, SynthError};
 use crate::vae::Vae;
 
@@ -39,8 +42,12 @@ pub struct TranspositionScore {
     pub median_abs_cents: f64,
     /// Median absolute error per step −RANGE..=RANGE without 0, cents (NaN when none voiced).
     pub per_step: Vec<(i32, f64)>,
-    /// Sounds measured (those whose own rendering has a pitch in the reference range).
+    /// Sounds measured (those whose own rendering has a pitch in the reference range and,
+    /// when they are labelled, within [`TOLERANCE_CENTS`] of their key).
     pub sounds: usize,
+    /// Sounds left out because their own rendering read more than [`TOLERANCE_CENTS`] off
+    /// their labelled key.
+    pub off_key: usize,
 }
 
 /// Why transposition could not be measured.
@@ -69,7 +76,7 @@ pub fn transposition_score(
     let rate = model.manifest.signal.sample_rate as f32;
     let step = (split.test_files.len() / sounds.max(1)).max(1);
     let mut errors: Vec<(i32, Option<f32>)> = Vec::new();
-    let mut measured = 0;
+    let (mut measured, mut off_key) = (0, 0);
     for &file in split.test_files.iter().step_by(step).take(sounds) {
         if dataset.files[file].frames.is_empty() {
             continue;
@@ -79,6 +86,12 @@ pub fn transposition_score(
             continue;
         };
         if !REFERENCE_HZ.contains(&reference) {
+            continue;
+        }
+        if file_key(dataset, file).is_some_and(|key| {
+            cents(reference, 440.0 * 2f32.powf((key - 69) as f32 / 12.0)).abs() > TOLERANCE_CENTS
+        }) {
+            off_key += 1;
             continue;
         }
         measured += 1;
@@ -113,6 +126,7 @@ pub fn transposition_score(
             .map(|n| (n, abs(&|m| m == n)))
             .collect(),
         sounds: measured,
+        off_key,
     }))
 }
 
@@ -130,7 +144,13 @@ fn rendered_pitch(
     let rendering = render_latents(model, &vec![z; FRAMES], PhaseMode::Rtpghi(Lookahead::One))?;
     let samples = &rendering.audio.samples;
     let middle = &samples[samples.len() / 4..3 * samples.len() / 4];
-    let track = pitch_track(middle, rate, YIN_FRAME, YIN_HOP, &YinSettings::default());
+    let track = pitch_track(
+        &peak_normalised(middle),
+        rate,
+        YIN_FRAME,
+        YIN_HOP,
+        &YinSettings::default(),
+    );
     let mut voiced: Vec<f32> = track.iter().flatten().copied().collect();
     if voiced.len() * 2 <= track.len() {
         return Ok(None);

@@ -264,8 +264,9 @@ fn decimal(value: f64) -> String {
 /// Prints how well the stored pitch direction transposes.
 pub fn print_transposition(score: &TranspositionScore) {
     println!(
-        "transposition along the stored pitch direction ({} test sounds, ±{} semitones): {:.1} % within ±{} cents, median error {:.0} cents",
+        "transposition along the stored pitch direction ({} test sounds, {} more left out as their own rendering reads off their key; ±{} semitones): {:.1} % within ±{} cents, median error {:.0} cents",
         score.sounds,
+        score.off_key,
         transposition::RANGE,
         100.0 * score.in_tune,
         transposition::TOLERANCE_CENTS,
