@@ -8,7 +8,7 @@ use timbrespace_engine::voice::PhaseMode;
 use timbrespace_engine::pitch::{cents, pitch_track, YinSettings};
 
 use crate::midi::{Score, ScoreNote};
-use crate::notes::note_name;
+use crate::notes::{key_frequency, note_name};
 
 /// Voices of the offline renderer: plenty, so dense scores are not stolen from.
 const VOICES: usize = 32;
@@ -172,7 +172,7 @@ pub fn pitch_agreement(
             continue;
         }
         total += 1;
-        let expected = 440.0 * 2f32.powf((f32::from(note.key) - 69.0) / 12.0);
+        let expected = key_frequency(note.key) as f32;
         hits += usize::from(f0.is_some_and(|f| cents(f, expected).abs() <= tolerance_cents));
     }
     (total > 0).then(|| hits as f64 / total as f64)

@@ -21,6 +21,7 @@ use crate::audio_import::load_audio;
 use crate::dataset::{Dataset, Split};
 use crate::evaluate::{linear_probe, PcaBasis};
 use crate::export::encode_means;
+use crate::notes::key_frequency;
 use crate::trajectory::note_frames;
 use crate::vae::Vae;
 
@@ -431,7 +432,11 @@ fn render_notes(
     let latency = player.latency_samples();
     let mut rendered = Vec::with_capacity(notes.len());
     for note in notes {
-        let Some(key) = note.key.filter(|k| (0..128).contains(k)) else {
+        let Some(key) = note
+            .key
+            .and_then(|k| u8::try_from(k).ok())
+            .filter(|&k| k < 128)
+        else {
             rendered.push(None);
             continue;
         };
@@ -446,7 +451,7 @@ fn render_notes(
         });
         player.handle(NoteEvent::NoteOn {
             channel: 0,
-            key: key as u8,
+            key,
             velocity,
         });
         let mut audio = vec![0.0; hold + latency];
@@ -473,7 +478,7 @@ fn render_notes(
 
 /// Median YIN pitch error in cents of `audio` against MIDI `key`, `None` when at most half of
 /// its frames are voiced.
-fn held_pitch_error(audio: &[f32], rate: u32, key: i32) -> Option<f32> {
+fn held_pitch_error(audio: &[f32], rate: u32, key: u8) -> Option<f32> {
     // Level-free: a piano's high notes have decayed far by the time they are measured, in the
     // data as in renderings.
     let track = pitch_track(
@@ -483,7 +488,7 @@ fn held_pitch_error(audio: &[f32], rate: u32, key: i32) -> Option<f32> {
         256,
         &YinSettings::default(),
     );
-    let target = 440.0 * 2f32.powf((key as f32 - 69.0) / 12.0);
+    let target = key_frequency(key) as f32;
     let mut errors: Vec<f32> = track.iter().flatten().map(|&f| cents(f, target)).collect();
     errors.sort_by(f32::total_cmp);
     (errors.len() * 2 > track.len()).then(|| errors[errors.len() / 2])

@@ -14,6 +14,7 @@ use timbrespace_engine::voice::PhaseMode;
 
 use crate::dataset::{Dataset, Split};
 use crate::export::file_centre;
+use crate::notes::key_frequency;
 use crate::sps::file_key;
 use crate::synth::{render_latents, SynthError};
 use crate::vae::Vae;
@@ -88,9 +89,8 @@ pub fn transposition_score(
         if !REFERENCE_HZ.contains(&reference) {
             continue;
         }
-        if file_key(dataset, file).is_some_and(|key| {
-            cents(reference, 440.0 * 2f32.powf((key - 69) as f32 / 12.0)).abs() > TOLERANCE_CENTS
-        }) {
+        let key = file_key(dataset, file).and_then(|k| u8::try_from(k).ok());
+        if key.is_some_and(|k| cents(reference, key_frequency(k) as f32).abs() > TOLERANCE_CENTS) {
             off_key += 1;
             continue;
         }
