@@ -398,3 +398,19 @@ fn label_sets(labels: &[FileLabels]) -> Vec<LabelSet> {
 fn class_index(set: &LabelSet, value: Option<&String>) -> Option<usize> {
     value.and_then(|v| set.classes.iter().position(|c| c == v))
 }
+
+/// The class name of `file`'s label of `kind`, if it has one.
+pub fn file_label<'a>(dataset: &'a Dataset, file: usize, kind: &str) -> Option<&'a str> {
+    let k = dataset.label_sets.iter().position(|l| l.name == kind)?;
+    let c = dataset.files[file].labels[k]?;
+    Some(dataset.label_sets[k].classes[c].as_str())
+}
+
+/// The MIDI key of `file` from its pitch-class and octave labels.
+pub fn file_key(dataset: &Dataset, file: usize) -> Option<i32> {
+    let class = |kind: &str| file_label(dataset, file, kind);
+    let name = class(PITCH)?;
+    let pc = PITCH_CLASSES.iter().position(|&p| p == name)? as i32;
+    let octave: i32 = class(OCTAVE)?.parse().ok()?;
+    Some(12 * (octave + 1) + pc)
+}

@@ -26,11 +26,11 @@ use timbrespace_engine::grid::TfGrid;
 use timbrespace_engine::model::manifest::{ArchKind, Architecture};
 use timbrespace_engine::phase::rtpghi::Lookahead;
 use timbrespace_engine::pitch::{pitch_track, YinSettings};
-use timbrespace_engine::symbols::{DYNAMICS, INSTRUMENT, OCTAVE, PITCH, PITCH_CLASSES};
+use timbrespace_engine::symbols::{DYNAMICS, INSTRUMENT};
 use timbrespace_engine::voice::PhaseMode;
 
 use crate::adam::Adam;
-use crate::dataset::Dataset;
+use crate::dataset::{file_key, Dataset};
 use crate::factorisation::log_frequency::{EncoderBlur, LogFrequency, LogFrequencyError};
 use crate::factorisation::{shift_patch, transpose, Shift};
 use crate::objective::{kl_to_prior, reconstruction};
@@ -119,22 +119,6 @@ pub enum SpsError {
     /// The STFT has no room for the log-frequency grid.
     #[error(transparent)]
     Grid(#[from] LogFrequencyError),
-}
-
-/// The class name of `file`'s label of `kind`, if it has one.
-pub fn file_label<'a>(dataset: &'a Dataset, file: usize, kind: &str) -> Option<&'a str> {
-    let k = dataset.label_sets.iter().position(|l| l.name == kind)?;
-    let c = dataset.files[file].labels[k]?;
-    Some(dataset.label_sets[k].classes[c].as_str())
-}
-
-/// The MIDI key of `file` from its pitch-class and octave labels.
-pub fn file_key(dataset: &Dataset, file: usize) -> Option<i32> {
-    let class = |kind: &str| file_label(dataset, file, kind);
-    let name = class(PITCH)?;
-    let pc = PITCH_CLASSES.iter().position(|&p| p == name)? as i32;
-    let octave: i32 = class(OCTAVE)?.parse().ok()?;
-    Some(12 * (octave + 1) + pc)
 }
 
 /// Which dynamics marking the notes of a scale take.

@@ -12,10 +12,9 @@ use timbrespace_engine::phase::rtpghi::Lookahead;
 use timbrespace_engine::pitch::{cents, peak_normalised, pitch_track, YinSettings};
 use timbrespace_engine::voice::PhaseMode;
 
-use crate::dataset::{Dataset, Split};
+use crate::dataset::{file_key, Dataset, Split};
 use crate::export::file_centre;
 use crate::notes::key_frequency;
-use crate::sps::file_key;
 use crate::synth::{render_latents, SynthError};
 use crate::vae::Vae;
 

@@ -7,9 +7,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 use timbrespace_engine::symbols::INSTRUMENT;
-use timbrespace_models::dataset::Dataset;
+use timbrespace_models::dataset::{file_key, file_label, Dataset};
 use timbrespace_models::sps::{
-    file_key, file_label, score_sps, train_sps, Markings, ScaleSet, SpsConfig, SpsScores, TestNote,
+    score_sps, train_sps, Markings, ScaleSet, SpsConfig, SpsScores, TestNote,
 };
 
 use super::data_args::DataArgs;
