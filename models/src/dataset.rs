@@ -16,7 +16,7 @@ use crate::labels::{
     labels_from_path, merge, read_label_csv, FileLabels, LabelError, DYNAMICS, DYNAMICS_MARKS,
     INSTRUMENT, OCTAVE, PITCH,
 };
-use crate::notes::PITCH_CLASSES;
+use timbrespace_engine::symbols::PITCH_CLASSES;
 
 /// Which frames of each file become training examples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use crate::notes::PITCH_CLASSES;
+use timbrespace_engine::symbols::PITCH_CLASSES;
 
 /// Label kinds with a fixed meaning; CSV columns add any others.
 pub const PITCH: &str = "pitch";

@@ -2,10 +2,8 @@
 
 use std::fmt;
 
-/// Pitch-class names used in file names and labels (sharps, as MIDI tools print them).
-pub const PITCH_CLASSES: [&str; 12] = [
-    "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B",
-];
+// The symbol vocabulary's names, so the note names datasets write are the symbols models play.
+use timbrespace_engine::symbols::PITCH_CLASSES;
 
 /// The note name of a MIDI key, `C4` being key 60.
 pub fn note_name(key: u8) -> String {
