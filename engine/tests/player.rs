@@ -3,11 +3,12 @@
 
 mod common;
 
-use common::tiny_model::{tiny_model, tiny_symbol_model};
+use common::tiny_model::{tiny_model, tiny_symbol_model, ATTACK_FRAMES, RELEASE_FRAMES};
 use timbrespace_engine::model::manifest::PitchDirection;
-use timbrespace_engine::model::ModelFile;
+use timbrespace_engine::model::{ModelFile, Tensor32};
 use timbrespace_engine::phase::rtpghi::Lookahead;
 use timbrespace_engine::player::{NoteEvent, NotePlayer, PlayerError, DEFAULT_ROOT_KEY};
+use timbrespace_engine::symbols::trajectory::{ATTACK_LEVEL_TENSOR, RELEASE_LEVEL_TENSOR};
 use timbrespace_engine::voice::PhaseMode;
 
 const MODE: PhaseMode = PhaseMode::Rtpghi(Lookahead::One);
@@ -178,6 +179,52 @@ fn played(model: &ModelFile, key: u8, setup: &dyn Fn(&mut NotePlayer)) -> Vec<f3
         p.render(block);
     }
     out
+}
+
+/// The tiny symbol model whose attack templates fall 10 dB a hop (0 to −40 dB), releases at
+/// 0 dB.
+fn model_with_levels() -> ModelFile {
+    let ModelFile {
+        mut manifest,
+        mut tensors,
+    } = tiny_symbol_model(7);
+    let spec = manifest.symbols.as_mut().expect("a symbol model");
+    spec.levels = true;
+    let groups = spec.trajectory_groups(&manifest.labels);
+    let attack = (0..groups).flat_map(|_| (0..ATTACK_FRAMES).map(|t| -10.0 * t as f32));
+    tensors.insert(
+        ATTACK_LEVEL_TENSOR.into(),
+        Tensor32::new(vec![groups, ATTACK_FRAMES], attack.collect()),
+    );
+    tensors.insert(
+        RELEASE_LEVEL_TENSOR.into(),
+        Tensor32::new(
+            vec![groups, RELEASE_FRAMES],
+            vec![0.0; groups * RELEASE_FRAMES],
+        ),
+    );
+    ModelFile::new(manifest, tensors).expect("the levels fit the templates")
+}
+
+#[test]
+fn held_notes_follow_their_template_levels() {
+    let none = |_: &mut NotePlayer| {};
+    let tail_rms = |x: &[f32]| (x[3000..].iter().map(|v| v * v).sum::<f32>() / 1000.0).sqrt();
+    let plain = played(&tiny_symbol_model(7), 64, &none);
+    let levelled = played(&model_with_levels(), 64, &none);
+    // Past the attack the note holds the template's last level, −40 dB, on the same spectra.
+    let drop_db = 20.0 * (tail_rms(&levelled) / tail_rms(&plain)).log10();
+    assert!((drop_db + 40.0).abs() < 3.0, "held level {drop_db:.1} dB");
+
+    let ModelFile {
+        manifest,
+        mut tensors,
+    } = model_with_levels();
+    tensors.remove(ATTACK_LEVEL_TENSOR);
+    assert!(
+        ModelFile::new(manifest, tensors).is_err(),
+        "a model promising levels must carry them"
+    );
 }
 
 /// The tiny audio-only model with a pitch direction along its first latent axis.

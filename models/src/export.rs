@@ -18,7 +18,9 @@ use crate::scan::vocabulary;
 use crate::train::{gather, TrainConfig, Trained, DIRECTION_VAR};
 use crate::trajectory::fit_trajectories;
 use crate::vae::{export_vars, Vae};
-use timbrespace_engine::symbols::trajectory::{ATTACK_TENSOR, RELEASE_TENSOR};
+use timbrespace_engine::symbols::trajectory::{
+    ATTACK_LEVEL_TENSOR, ATTACK_TENSOR, RELEASE_LEVEL_TENSOR, RELEASE_TENSOR,
+};
 
 /// Training frames the pitch direction is fitted on.
 const DIRECTION_FRAMES: usize = 1000;
@@ -160,10 +162,12 @@ pub fn build_model_file(
         (Some(_), Some(spec)) => {
             let vocabulary = vocabulary(&spec.kinds, &dataset.label_sets)?;
             if spec.attack_frames > 0 && spec.release_frames > 0 {
-                let (attack, release) =
+                let tables =
                     fit_trajectories(&trained.vae, dataset, &split.train_files, spec, &vocabulary)?;
-                tensors.insert(ATTACK_TENSOR.into(), attack);
-                tensors.insert(RELEASE_TENSOR.into(), release);
+                tensors.insert(ATTACK_TENSOR.into(), tables.attack);
+                tensors.insert(RELEASE_TENSOR.into(), tables.release);
+                tensors.insert(ATTACK_LEVEL_TENSOR.into(), tables.attack_level);
+                tensors.insert(RELEASE_LEVEL_TENSOR.into(), tables.release_level);
             }
             Some(spec.clone())
         }

@@ -709,6 +709,8 @@ fn trajectory_score(
                 .zip(trajectories.offset(group, NotePhase::Held(t)))
                 .for_each(|((zv, c), o)| *zv = c + o);
             decoder.decode_magnitudes(&z, &mut moving);
+            let level = trajectories.level(group, NotePhase::Held(t));
+            moving.iter_mut().for_each(|m| *m *= level);
             let actual: Vec<f32> = real.frames[t * bins..(t + 1) * bins]
                 .iter()
                 .map(|&v| dataset.scaling.expand(v))

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use candle_core::{Device, Tensor};
 use timbrespace_engine::model::manifest::SymbolSpec;
 use timbrespace_engine::model::{Scaling, Tensor32};
 use timbrespace_engine::stft::{magnitude_stft, StftConfig};
@@ -96,25 +97,62 @@ pub fn template_frames(rate: u32, hop: usize) -> (usize, usize) {
     (frames(ATTACK_SECONDS), frames(RELEASE_SECONDS))
 }
 
-/// Mean latent offsets from each note's centre, per trajectory group: `(attack, release)`
-/// tensors `[groups, frames, latent]`. Groups no training note reached get the mean of all.
+/// The fitted templates, per trajectory group.
+pub struct TrajectoryTables {
+    /// Mean latent offsets from the notes' centres after note-on, `[groups, frames, latent]`.
+    pub attack: Tensor32,
+    /// The same after note-off.
+    pub release: Tensor32,
+    /// Mean level in dB of the training notes over what their centre moved by `attack`
+    /// decodes to, `[groups, frames]`.
+    pub attack_level: Tensor32,
+    /// The same for `release`.
+    pub release_level: Tensor32,
+}
+
+/// One training note, as the level fit needs it.
+struct FittedNote {
+    /// Trajectory group.
+    group: usize,
+    /// Mean latent of its sustained frames.
+    centre: Vec<f32>,
+    /// Level in dB of the frame each attack template frame stands for, then of each release
+    /// template frame.
+    levels: Vec<f32>,
+}
+
+/// Energy below this (−120 dB re a unit magnitude) counts as silence in the level fit.
+const SILENT_ENERGY: f32 = 1e-12;
+
+/// Level in dB of a frame of raw magnitudes.
+fn level_db(magnitudes: impl Iterator<Item = f32>) -> f32 {
+    10.0 * magnitudes
+        .map(|m| m * m)
+        .sum::<f32>()
+        .max(SILENT_ENERGY)
+        .log10()
+}
+
+/// Mean latent offsets from each note's centre and levels, per trajectory group. Groups no
+/// training note reached get the mean of all.
 pub fn fit_trajectories(
     vae: &Vae,
     dataset: &Dataset,
     files: &[usize],
     spec: &SymbolSpec,
     vocabulary: &SymbolVocabulary,
-) -> candle_core::Result<(Tensor32, Tensor32)> {
+) -> candle_core::Result<TrajectoryTables> {
     let latent = vae.arch.latent;
     let groups = spec.trajectory_groups(&dataset.label_sets);
     let (a_len, r_len) = (spec.attack_frames, spec.release_frames);
-    let mut attack = vec![0.0f64; (groups + 1) * a_len * latent];
-    let mut release = vec![0.0f64; (groups + 1) * r_len * latent];
-    let mut counts = vec![0usize; groups + 1];
+    let mut attack = GroupMeans::new(groups, a_len * latent);
+    let mut release = GroupMeans::new(groups, r_len * latent);
     let stft = match dataset.signal.stft() {
         Ok(s) => s,
         Err(e) => return Err(candle_core::Error::Msg(e.to_string())),
     };
+    let bins = stft.bins();
+    let mut fitted = Vec::new();
     for &f in files {
         let Some(group) = file_group(dataset, f, spec, vocabulary) else {
             continue;
@@ -136,41 +174,141 @@ pub fn fit_trajectories(
                 *c += f64::from(m) / note.sustain.len() as f64;
             }
         }
-        for slot in [group, groups] {
-            counts[slot] += 1;
-            for t in 0..a_len {
-                // Held longer than the recording: stay where the note was before its release.
-                let j = t.min(note.release.saturating_sub(1));
-                let row = &mut attack[(slot * a_len + t) * latent..][..latent];
-                row.iter_mut()
-                    .zip(at(j))
-                    .zip(&centre)
-                    .for_each(|((r, &m), c)| *r += f64::from(m) - c);
-            }
-            for t in 0..r_len {
-                let row = &mut release[(slot * r_len + t) * latent..][..latent];
-                row.iter_mut()
-                    .zip(at(note.release + t))
-                    .zip(&centre)
-                    .for_each(|((r, &m), c)| *r += f64::from(m) - c);
+        // Held longer than the recording: stay where the note was before its release.
+        let attack_frame = |t: usize| t.min(note.release.saturating_sub(1));
+        let release_frame = |t: usize| note.release + t;
+        let offsets = |frame: &dyn Fn(usize) -> usize, len: usize| -> Vec<f64> {
+            (0..len)
+                .flat_map(|t| {
+                    at(frame(t))
+                        .iter()
+                        .zip(&centre)
+                        .map(|(&m, c)| f64::from(m) - c)
+                })
+                .collect()
+        };
+        attack.add(group, &offsets(&attack_frame, a_len));
+        release.add(group, &offsets(&release_frame, r_len));
+        let level = |j: usize| {
+            let frame = &note.frames[j.min(note.count - 1) * bins..][..bins];
+            level_db(frame.iter().map(|&v| dataset.scaling.expand(v)))
+        };
+        fitted.push(FittedNote {
+            group,
+            centre: centre.iter().map(|&c| c as f32).collect(),
+            levels: (0..a_len)
+                .map(|t| level(attack_frame(t)))
+                .chain((0..r_len).map(|t| level(release_frame(t))))
+                .collect(),
+        });
+    }
+    let (attack, release) = (attack.finish(), release.finish());
+    let (attack_level, release_level) =
+        fit_levels(vae, dataset.scaling, &fitted, groups, (&attack, &release))?;
+    Ok(TrajectoryTables {
+        attack: Tensor32::new(vec![groups, a_len, latent], attack),
+        release: Tensor32::new(vec![groups, r_len, latent], release),
+        attack_level: Tensor32::new(vec![groups, a_len], attack_level),
+        release_level: Tensor32::new(vec![groups, r_len], release_level),
+    })
+}
+
+/// Per group and template frame, the mean over its notes of the note's level minus the level
+/// of its centre moved by the group's offset and decoded: how much louder or softer than the
+/// decoded point the training notes are at that point of their life.
+fn fit_levels(
+    vae: &Vae,
+    scaling: Scaling,
+    notes: &[FittedNote],
+    groups: usize,
+    (attack, release): (&[f32], &[f32]),
+) -> candle_core::Result<(Vec<f32>, Vec<f32>)> {
+    let latent = vae.arch.latent;
+    let a_len = attack.len() / (groups * latent).max(1);
+    let r_len = release.len() / (groups * latent).max(1);
+    let frames = a_len + r_len;
+    let mut attack_level = GroupMeans::new(groups, a_len);
+    let mut release_level = GroupMeans::new(groups, r_len);
+    for chunk in notes.chunks((ENCODE_ROWS / frames.max(1)).max(1)) {
+        let mut z = Vec::with_capacity(chunk.len() * frames * latent);
+        for note in chunk {
+            let rows = attack[note.group * a_len * latent..][..a_len * latent]
+                .chunks(latent)
+                .chain(release[note.group * r_len * latent..][..r_len * latent].chunks(latent));
+            for offset in rows {
+                z.extend(note.centre.iter().zip(offset).map(|(c, o)| c + o));
             }
         }
+        let n = z.len() / latent;
+        let decoded = vae
+            .decode(&Tensor::from_vec(z, (n, latent), &Device::Cpu)?)?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
+        let bins = decoded.len() / n.max(1);
+        for (note, rows) in chunk.iter().zip(decoded.chunks(frames * bins)) {
+            let gaps: Vec<f64> = rows
+                .chunks(bins)
+                .zip(&note.levels)
+                .map(|(row, &real)| {
+                    let model = level_db(row.iter().map(|&v| scaling.expand(v)));
+                    f64::from(real - model)
+                })
+                .collect();
+            attack_level.add(note.group, &gaps[..a_len]);
+            release_level.add(note.group, &gaps[a_len..]);
+        }
     }
-    let finish = |table: &[f64], len: usize| -> Vec<f32> {
-        (0..groups)
+    Ok((attack_level.finish(), release_level.finish()))
+}
+
+/// Latent points decoded per batch by the level fit.
+const ENCODE_ROWS: usize = 4096;
+
+/// Running sums of fixed-length rows per group, plus one slot for all groups together.
+struct GroupMeans {
+    /// Groups.
+    groups: usize,
+    /// Values per row.
+    len: usize,
+    /// `(groups + 1) × len` sums, the last row over every note.
+    sums: Vec<f64>,
+    /// Notes added per slot.
+    counts: Vec<usize>,
+}
+
+impl GroupMeans {
+    fn new(groups: usize, len: usize) -> Self {
+        Self {
+            groups,
+            len,
+            sums: vec![0.0; (groups + 1) * len],
+            counts: vec![0; groups + 1],
+        }
+    }
+
+    /// Add one note's row to its group and to the all-groups slot.
+    fn add(&mut self, group: usize, row: &[f64]) {
+        for slot in [group, self.groups] {
+            self.counts[slot] += 1;
+            self.sums[slot * self.len..(slot + 1) * self.len]
+                .iter_mut()
+                .zip(row)
+                .for_each(|(s, v)| *s += v);
+        }
+    }
+
+    /// Mean row of each group; a group without notes gets the mean over all of them.
+    fn finish(&self) -> Vec<f32> {
+        (0..self.groups)
             .flat_map(|g| {
-                let slot = if counts[g] > 0 { g } else { groups };
-                let n = counts[slot].max(1) as f64;
-                table[slot * len * latent..(slot + 1) * len * latent]
+                let slot = if self.counts[g] > 0 { g } else { self.groups };
+                let n = self.counts[slot].max(1) as f64;
+                self.sums[slot * self.len..(slot + 1) * self.len]
                     .iter()
                     .map(move |v| (v / n) as f32)
             })
             .collect()
-    };
-    Ok((
-        Tensor32::new(vec![groups, a_len, latent], finish(&attack, a_len)),
-        Tensor32::new(vec![groups, r_len, latent], finish(&release, r_len)),
-    ))
+    }
 }
 
 /// The trajectory group of file `f`, or `None` if one of its trajectory labels is unknown.
@@ -187,4 +325,66 @@ pub fn file_group(
         group = group * classes + dataset.files[f].labels[column]?;
     }
     Some(group)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::DType;
+    use candle_nn::{VarBuilder, VarMap};
+    use timbrespace_engine::model::manifest::{ArchKind, Architecture};
+
+    #[test]
+    fn levels_are_how_much_louder_the_notes_are_than_their_decoded_points() {
+        let arch = Architecture {
+            kind: ArchKind::Mlp,
+            bins: 33,
+            latent: 4,
+            hidden: vec![8],
+            conv: None,
+            sigma: 0.1,
+        };
+        let varmap = VarMap::new();
+        let vae = Vae::new(
+            &arch,
+            &VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu),
+        )
+        .expect("a random VAE");
+        let scaling = Scaling { gain: 10.0 };
+        let (groups, a_len, r_len) = (2, 3, 2);
+        // No offsets: each note decodes to one level at every frame while it decays 6 dB a
+        // frame; only group 0 has notes.
+        let attack = vec![0.0; groups * a_len * arch.latent];
+        let release = vec![0.0; groups * r_len * arch.latent];
+        let note = |c: f32, start: f32| FittedNote {
+            group: 0,
+            centre: vec![c; arch.latent],
+            levels: (0..a_len + r_len).map(|t| start - 6.0 * t as f32).collect(),
+        };
+        let notes = [note(0.5, -20.0), note(-1.0, -35.0)];
+        let (attack_level, release_level) =
+            fit_levels(&vae, scaling, &notes, groups, (&attack, &release)).expect("fits");
+        let decoded_db = |c: f32| {
+            let z = Tensor::from_vec(vec![c; arch.latent], (1, arch.latent), &Device::Cpu)?;
+            let row = vae.decode(&z)?.flatten_all()?.to_vec1::<f32>()?;
+            candle_core::Result::Ok(level_db(row.iter().map(|&v| scaling.expand(v))))
+        };
+        let first = ((-20.0 - decoded_db(0.5).expect("decodes"))
+            + (-35.0 - decoded_db(-1.0).expect("decodes")))
+            / 2.0;
+        for (t, level) in attack_level[..a_len]
+            .iter()
+            .chain(&release_level[..r_len])
+            .enumerate()
+        {
+            let expected = first - 6.0 * t as f32;
+            assert!(
+                (level - expected).abs() < 1e-3,
+                "frame {t}: {level} vs {expected}"
+            );
+        }
+        // A group no note reached takes the mean over all notes.
+        assert_eq!(attack_level[a_len..], attack_level[..a_len]);
+        assert_eq!(release_level[r_len..], release_level[..r_len]);
+    }
 }

@@ -49,6 +49,7 @@ fn joint_training_transcribes_and_plays_the_right_pitch() {
         trajectory_kinds: Vec::new(),
         attack_frames,
         release_frames,
+        levels: true,
     });
     let trained = run_training(&dataset, &split, &config, None, false);
     assert!(trained.symbols.is_some());

@@ -8,7 +8,9 @@ use super::layers::{decoder_layers, encoder_layers, symbol_decoder_layers, symbo
 use super::manifest::{ArchKind, Manifest, FORMAT_NAME, FORMAT_VERSION};
 use super::ModelFileError;
 use crate::descriptors::Descriptor;
-use crate::symbols::trajectory::{ATTACK_TENSOR, RELEASE_TENSOR};
+use crate::symbols::trajectory::{
+    ATTACK_LEVEL_TENSOR, ATTACK_TENSOR, RELEASE_LEVEL_TENSOR, RELEASE_TENSOR,
+};
 use crate::symbols::SymbolVocabulary;
 
 /// Metadata key holding [`FORMAT_NAME`], so foreign safetensors files are told apart quickly.
@@ -142,6 +144,16 @@ impl ModelFile {
                     RELEASE_TENSOR.into(),
                     fixed(vec![groups, spec.release_frames, arch.latent]),
                 ));
+                if spec.levels {
+                    expected.push((
+                        ATTACK_LEVEL_TENSOR.into(),
+                        fixed(vec![groups, spec.attack_frames]),
+                    ));
+                    expected.push((
+                        RELEASE_LEVEL_TENSOR.into(),
+                        fixed(vec![groups, spec.release_frames]),
+                    ));
+                }
             }
         }
         if let Some(maps) = &self.manifest.descriptor_maps {

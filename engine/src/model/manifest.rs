@@ -108,6 +108,13 @@ pub struct SymbolSpec {
     pub attack_frames: usize,
     /// Frames of the release template, from note-off.
     pub release_frames: usize,
+    /// The templates carry a level per frame too (`symbols.attack_level`,
+    /// `symbols.release_level`, in dB): how much louder or softer the training notes were at
+    /// that point of their life than the moved latent point decodes, so a piano note decays
+    /// and a release fades although decoded spectra barely change level. Models from before
+    /// this field have none and play at the decoded level.
+    #[serde(default)]
+    pub levels: bool,
 }
 
 /// The symbol-reading weight of models written before it was recorded.
@@ -317,13 +324,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn symbol_specs_from_before_the_reading_weight_read_as_weight_one() {
+    fn symbol_specs_from_before_the_reading_weight_and_levels_read_as_weight_one_without_levels() {
         let old = r#"{"kinds":["pitch"],"hidden":[8],"alpha":10.0,"trajectory_kinds":[],
             "attack_frames":3,"release_frames":2}"#;
         let spec: SymbolSpec = serde_json::from_str(old).expect("an older spec parses");
         assert_eq!(spec.reading, 1.0);
+        assert!(!spec.levels, "older templates carry no levels");
         let newer = SymbolSpec {
             reading: 30.0,
+            levels: true,
             ..spec
         };
         let text = serde_json::to_string(&newer).expect("serialises");

@@ -146,6 +146,8 @@ impl NoteState {
     /// Returns true when they changed, i.e. when the voice needs a newly decoded frame
     /// (see [`NoteState::point_z`] and [`NoteState::level`]).
     pub fn advance(&mut self, source: &mut LatentSource) -> bool {
+        // The velocity's factor, times the trajectory's level in notes mode.
+        let mut level = self.gain;
         match source {
             LatentSource::Symbols {
                 encoder,
@@ -172,6 +174,7 @@ impl NoteState {
                 if let Some(tr) = trajectories {
                     let moved = tr.offset(self.group, self.phase);
                     self.next_z.iter_mut().zip(moved).for_each(|(z, o)| *z += o);
+                    level *= tr.level(self.group, self.phase);
                 }
                 self.next_z
                     .iter_mut()
@@ -189,11 +192,11 @@ impl NoteState {
             NotePhase::Held(t) => NotePhase::Held(t.saturating_add(1)),
             NotePhase::Released(t) => NotePhase::Released(t.saturating_add(1)),
         };
-        if self.gain == self.level && self.next_z == self.z {
+        if level == self.level && self.next_z == self.z {
             return false;
         }
         std::mem::swap(&mut self.z, &mut self.next_z);
-        self.level = self.gain;
+        self.level = level;
         true
     }
 

@@ -12,6 +12,14 @@ use super::vocabulary::SymbolVocabulary;
 pub const ATTACK_TENSOR: &str = "symbols.attack";
 /// Tensor of the release templates, `[groups, release_frames, latent]`.
 pub const RELEASE_TENSOR: &str = "symbols.release";
+/// Tensor of the attack templates' levels in dB, `[groups, attack_frames]` (models whose
+/// symbol spec has `levels`).
+pub const ATTACK_LEVEL_TENSOR: &str = "symbols.attack_level";
+/// Tensor of the release templates' levels in dB, `[groups, release_frames]`.
+pub const RELEASE_LEVEL_TENSOR: &str = "symbols.release_level";
+/// Template levels are clamped to this range (dB) when loaded, so a damaged file cannot make
+/// a voice blow up.
+const LEVEL_RANGE_DB: (f32, f32) = (-120.0, 40.0);
 
 /// Where a note is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +37,11 @@ pub struct Trajectories {
     attack: Vec<f32>,
     /// Release offsets, `groups × release_frames × latent`.
     release: Vec<f32>,
+    /// Attack levels as amplitude factors, `groups × attack_frames`; empty for models without
+    /// levels (every factor 1).
+    attack_level: Vec<f32>,
+    /// Release levels likewise, `groups × release_frames`.
+    release_level: Vec<f32>,
     /// Hops in an attack template.
     attack_frames: usize,
     /// Hops in a release template.
@@ -60,9 +73,22 @@ impl Trajectories {
             kinds.push((g, stride));
             stride *= vocabulary.groups[g].classes.len();
         }
+        let factors = |name: &str| -> Result<Vec<f32>, ModelFileError> {
+            if !spec.levels {
+                return Ok(Vec::new());
+            }
+            Ok(model
+                .tensor(name)?
+                .data
+                .iter()
+                .map(|db| 10f32.powf(db.clamp(LEVEL_RANGE_DB.0, LEVEL_RANGE_DB.1) / 20.0))
+                .collect())
+        };
         Ok(Some(Self {
             attack: model.tensor(ATTACK_TENSOR)?.data.clone(),
             release: model.tensor(RELEASE_TENSOR)?.data.clone(),
+            attack_level: factors(ATTACK_LEVEL_TENSOR)?,
+            release_level: factors(RELEASE_LEVEL_TENSOR)?,
             attack_frames: spec.attack_frames,
             release_frames: spec.release_frames,
             latent: model.manifest.architecture.latent,
@@ -102,12 +128,30 @@ impl Trajectories {
     /// The offset from the sustained centre at `phase` for template `group`. A held note
     /// stays on the attack template's last frame once it has played through.
     pub fn offset(&self, group: usize, phase: NotePhase) -> &[f32] {
-        let (table, frames, t) = match phase {
-            NotePhase::Held(t) => (&self.attack, self.attack_frames, t),
-            NotePhase::Released(t) => (&self.release, self.release_frames, t),
+        let table = match phase {
+            NotePhase::Held(_) => &self.attack,
+            NotePhase::Released(_) => &self.release,
         };
-        let t = t.min(frames - 1);
-        let start = (group * frames + t) * self.latent;
-        &table[start..start + self.latent]
+        let frame = self.frame(group, phase);
+        &table[frame * self.latent..(frame + 1) * self.latent]
+    }
+
+    /// The amplitude factor at `phase` for template `group`: 1 for models without levels.
+    pub fn level(&self, group: usize, phase: NotePhase) -> f32 {
+        let table = match phase {
+            NotePhase::Held(_) => &self.attack_level,
+            NotePhase::Released(_) => &self.release_level,
+        };
+        table.get(self.frame(group, phase)).copied().unwrap_or(1.0)
+    }
+
+    /// Row of `phase` in `group`'s template (the last one once the template has played
+    /// through).
+    fn frame(&self, group: usize, phase: NotePhase) -> usize {
+        let (frames, t) = match phase {
+            NotePhase::Held(t) => (self.attack_frames, t),
+            NotePhase::Released(t) => (self.release_frames, t),
+        };
+        group * frames + t.min(frames - 1)
     }
 }

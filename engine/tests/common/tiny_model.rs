@@ -123,6 +123,7 @@ pub fn tiny_symbol_model(seed: u64) -> ModelFile {
         trajectory_kinds: classes(&["instrument", "dynamics"]),
         attack_frames: ATTACK_FRAMES,
         release_frames: RELEASE_FRAMES,
+        levels: false,
     };
     let mut rng = fastrand::Rng::with_seed(seed ^ 0x51);
     let mut random = |shape: Vec<usize>, scale: f32| {

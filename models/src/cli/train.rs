@@ -378,6 +378,7 @@ impl TrainArgs {
             reading: self.symbol_reading,
             attack_frames,
             release_frames,
+            levels: true,
         }))
     }
 }
