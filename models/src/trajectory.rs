@@ -1,7 +1,8 @@
 //! Note trajectories (issue 4, "notes that live"): for every class combination of the
 //! trajectory kinds (instrument × dynamics), the mean path of the training notes' latent
 //! means relative to each note's sustained centre — from note-on (attack, settling) and from
-//! note-off (release). The player follows them so a held note is not a frozen spectrum.
+//! note-off (release), with the level the notes had at each point over what it decodes to. The
+//! player follows them so a held note is not a frozen spectrum at a fixed level.
 
 use std::path::Path;
 

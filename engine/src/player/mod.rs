@@ -1,8 +1,8 @@
 //! The polyphonic note player: MIDI-like events in, audio out. Each note becomes a symbol
 //! point (key + bend, dynamics from velocity, instrument), the symbol encoder turns it into a
-//! latent centre, the note's trajectory moves it through attack and release, the decoder
-//! kernel turns it into magnitudes, an engine [`Voice`] reconstructs the phase and an ADSR
-//! shapes the level. In free mode every note plays one latent point instead (the thesis's free
+//! latent centre, the note's trajectory moves it (and its level) through attack and release,
+//! the decoder kernel turns it into magnitudes, an engine [`Voice`] reconstructs the phase and
+//! an ADSR shapes the level. In free mode every note plays one latent point instead (the thesis's free
 //! navigation). Both the offline MIDI renderer and the plugin play through this.
 
 mod envelope;

@@ -1,7 +1,8 @@
 //! Note trajectories: how a note's latent point moves over time relative to its sustained
 //! centre, from note-on (attack, settling) and from note-off (release). One template per class
 //! combination of the trajectory kinds (e.g. instrument × dynamics), averaged over the training
-//! notes; following it keeps a held note from being a frozen spectrum.
+//! notes, with a level per frame in newer models; following it keeps a held note from being a
+//! frozen spectrum.
 
 use crate::model::{ModelFile, ModelFileError};
 
