@@ -204,8 +204,14 @@ pub fn fit_trajectories(
         });
     }
     let (attack, release) = (attack.finish(), release.finish());
-    let (attack_level, release_level) =
-        fit_levels(vae, dataset.scaling, &fitted, groups, (&attack, &release))?;
+    let (attack_level, release_level) = fit_levels(
+        vae,
+        dataset.scaling,
+        &fitted,
+        groups,
+        (&attack, &release),
+        (a_len, r_len),
+    )?;
     Ok(TrajectoryTables {
         attack: Tensor32::new(vec![groups, a_len, latent], attack),
         release: Tensor32::new(vec![groups, r_len, latent], release),
@@ -223,10 +229,9 @@ fn fit_levels(
     notes: &[FittedNote],
     groups: usize,
     (attack, release): (&[f32], &[f32]),
+    (a_len, r_len): (usize, usize),
 ) -> candle_core::Result<(Vec<f32>, Vec<f32>)> {
     let latent = vae.arch.latent;
-    let a_len = attack.len() / (groups * latent).max(1);
-    let r_len = release.len() / (groups * latent).max(1);
     let frames = a_len + r_len;
     let mut attack_level = GroupMeans::new(groups, a_len);
     let mut release_level = GroupMeans::new(groups, r_len);
@@ -363,8 +368,15 @@ mod tests {
             levels: (0..a_len + r_len).map(|t| start - 6.0 * t as f32).collect(),
         };
         let notes = [note(0.5, -20.0), note(-1.0, -35.0)];
-        let (attack_level, release_level) =
-            fit_levels(&vae, scaling, &notes, groups, (&attack, &release)).expect("fits");
+        let (attack_level, release_level) = fit_levels(
+            &vae,
+            scaling,
+            &notes,
+            groups,
+            (&attack, &release),
+            (a_len, r_len),
+        )
+        .expect("fits");
         let decoded_db = |c: f32| {
             let z = Tensor::from_vec(vec![c; arch.latent], (1, arch.latent), &Device::Cpu)?;
             let row = vae.decode(&z)?.flatten_all()?.to_vec1::<f32>()?;

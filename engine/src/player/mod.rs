@@ -2,8 +2,8 @@
 //! point (key + bend, dynamics from velocity, instrument), the symbol encoder turns it into a
 //! latent centre, the note's trajectory moves it (and its level) through attack and release,
 //! the decoder kernel turns it into magnitudes, an engine [`Voice`] reconstructs the phase and
-//! an ADSR shapes the level. In free mode every note plays one latent point instead (the thesis's free
-//! navigation). Both the offline MIDI renderer and the plugin play through this.
+//! an ADSR shapes the level. In free mode every note plays one latent point instead (the
+//! thesis's free navigation). Both the offline MIDI renderer and the plugin play through this.
 
 mod envelope;
 mod feed;
